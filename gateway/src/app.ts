@@ -8,6 +8,7 @@ import { Code } from "@connectrpc/connect";
 import { problem, toProblemDetails, withRequestId, type Logger, type FieldViolation } from "@tradai/common";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { registerHealthRoutes } from "./routes/health-routes";
+import { registerStrategyRoutes } from "./routes/strategy-routes";
 import type { ServiceDirectory } from "./service-directory";
 
 export interface GatewayOptions {
@@ -71,16 +72,14 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     const parent = propagation.extract(context.active(), request.headers, headerGetter);
-    const span = trace
-      .getTracer("tradai")
-      .startSpan(
-        `${request.method} ${request.routeOptions.url ?? "unmatched"}`,
-        {
-          kind: SpanKind.SERVER,
-          attributes: { "http.request.method": request.method, "url.path": request.url },
-        },
-        parent,
-      );
+    const span = trace.getTracer("tradai").startSpan(
+      `${request.method} ${request.routeOptions.url ?? "unmatched"}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { "http.request.method": request.method, "url.path": request.url },
+      },
+      parent,
+    );
     reply.raw.once("finish", () => {
       span.setAttribute("http.response.status_code", reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -141,6 +140,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
 
   registerHealthRoutes(app, options.services, version);
+  registerStrategyRoutes(app, options.services);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, () => app.swagger());
   return app;
 }

@@ -126,6 +126,47 @@ function sendJson(
   response.end(text);
 }
 
+/**
+ * connect-es percent-encodes `grpc-message` with encodeURIComponent, which also escapes printable
+ * characters such as "/"; the gRPC spec escapes only bytes outside 0x20-0x7E and "%", and grpc-js
+ * decodes with decodeURI, so "BTC/USDT" reached grpc-js clients as "BTC%2FUSDT". Re-encode per spec.
+ */
+function grpcPercentEncode(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+function normalizeGrpcMessage(response: ServerResponse | Http2ServerResponse) {
+  const fix = (headers: unknown) => {
+    if (headers === null || typeof headers !== "object") return;
+    const record = headers as Record<string, unknown>;
+    const value = record["grpc-message"];
+    if (typeof value !== "string") return;
+    try {
+      record["grpc-message"] = grpcPercentEncode(decodeURIComponent(value));
+    } catch {
+      // not percent-encoded by connect-es: leave it alone
+    }
+  };
+  const target = response as unknown as {
+    writeHead: (...args: unknown[]) => unknown;
+    addTrailers: (headers: unknown) => void;
+  };
+  const writeHead = target.writeHead.bind(response);
+  target.writeHead = (...args: unknown[]) => {
+    fix(args[1]);
+    return writeHead(...args);
+  };
+  const addTrailers = target.addTrailers.bind(response);
+  target.addTrailers = (headers: unknown) => {
+    fix(headers);
+    addTrailers(headers);
+  };
+}
+
 export async function createServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
   const { logger } = options;
   const host = options.host ?? "127.0.0.1";
@@ -185,6 +226,7 @@ export async function createServiceServer(options: ServiceServerOptions): Promis
     response: ServerResponse | Http2ServerResponse,
   ) => {
     inFlight += 1;
+    normalizeGrpcMessage(response);
     if (draining && "setHeader" in response && !response.headersSent && request.httpVersionMajor === 1) {
       (response as ServerResponse).setHeader("connection", "close");
     }
