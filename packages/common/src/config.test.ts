@@ -34,7 +34,13 @@ describe("loadConfig", () => {
     const config = loadConfig({
       prefix: "DC_",
       schema,
-      env: { DC_PORT: "9000", DC_STORE_KIND: "s3", DC_VERBOSE: "1", DC_PAIRS: "BTC/USDT, ETH/USDT,", DC_RETRY_COUNT: "0" },
+      env: {
+        DC_PORT: "9000",
+        DC_STORE_KIND: "s3",
+        DC_VERBOSE: "1",
+        DC_PAIRS: "BTC/USDT, ETH/USDT,",
+        DC_RETRY_COUNT: "0",
+      },
     });
     expect(config).toEqual({
       port: 9000,
@@ -60,7 +66,14 @@ describe("loadConfig", () => {
       loadConfig({
         prefix: "DC_",
         schema,
-        env: { DC_PORT: "70000", DC_STORE_KIND: "gcs", DC_RETRY_COUNT: "1.5", DC_VERBOSE: "yes", DC_PROT: "1", OTHER_PORT: "x" },
+        env: {
+          DC_PORT: "70000",
+          DC_STORE_KIND: "gcs",
+          DC_RETRY_COUNT: "1.5",
+          DC_VERBOSE: "yes",
+          DC_PROT: "1",
+          OTHER_PORT: "x",
+        },
       });
     } catch (caught) {
       error = caught;
@@ -71,7 +84,9 @@ describe("loadConfig", () => {
       'DC_STORE_KIND: expected one of local, s3, got "gcs"',
       'DC_RETRY_COUNT: expected an integer from 0 to 10, got "1.5"',
       'DC_VERBOSE: expected one of true, false, 1, 0, got "yes"',
-      expect.stringMatching(/^DC_PROT is not a known setting: expected one of DC_API_SECRET, DC_HOST, .*DC_PORT/),
+      expect.stringMatching(
+        /^DC_PROT is not a known setting: expected one of DC_API_SECRET, DC_HOST, .*DC_PORT/,
+      ),
     ]);
   });
 
@@ -93,12 +108,14 @@ describe("loadConfig", () => {
     expect(config.apiSecret).toBe("hunter2");
     expect(describeConfig(schema, config).apiSecret).toBe("<redacted>");
     const strict = { token: integerField({ description: "t", default: 1, secret: true }) };
-    expect(() => loadConfig({ prefix: "X_", schema: strict, env: { X_TOKEN: "abc" } })).toThrow("X_TOKEN: expected an integer, got <redacted>");
+    expect(() => loadConfig({ prefix: "X_", schema: strict, env: { X_TOKEN: "abc" } })).toThrow(
+      "X_TOKEN: expected an integer, got <redacted>",
+    );
   });
 
   it("rejects relative URLs", () => {
-    expect(() => loadConfig({ prefix: "DC_", schema, env: { DC_MLFLOW_TRACKING_URI: "mlflow:5000/x y" } })).toThrow(
-      /DC_MLFLOW_TRACKING_URI: expected an absolute http or https URL/,
-    );
+    expect(() =>
+      loadConfig({ prefix: "DC_", schema, env: { DC_MLFLOW_TRACKING_URI: "mlflow:5000/x y" } }),
+    ).toThrow(/DC_MLFLOW_TRACKING_URI: expected an absolute http or https URL/);
   });
 });

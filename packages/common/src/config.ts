@@ -128,14 +128,18 @@ export function enumField<const V extends string>(
   );
 }
 
-export function urlField(options: FieldOptions<string> & { protocols?: readonly string[] }): ConfigField<string> {
+export function urlField(
+  options: FieldOptions<string> & { protocols?: readonly string[] },
+): ConfigField<string> {
   const protocols = options.protocols ?? ["http", "https"];
   return field(
     `an absolute ${protocols.join(" or ")} URL (${protocols[0]}://host:port)`,
     (raw) => {
       try {
         const url = new URL(raw);
-        return protocols.includes(url.protocol.replace(/:$/, "")) && url.host !== "" ? raw.replace(/\/$/, "") : undefined;
+        return protocols.includes(url.protocol.replace(/:$/, "")) && url.host !== ""
+          ? raw.replace(/\/$/, "")
+          : undefined;
       } catch {
         return undefined;
       }

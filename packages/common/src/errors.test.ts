@@ -1,6 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { DomainError, dispositionOf, invalidArgument, toConnectError, toProblemDetails, violationsOf } from "./errors";
+import {
+  DomainError,
+  dispositionOf,
+  invalidArgument,
+  toConnectError,
+  toProblemDetails,
+  violationsOf,
+} from "./errors";
 
 describe("error model", () => {
   it("keeps ConnectErrors as they are", () => {
@@ -18,12 +25,22 @@ describe("error model", () => {
 
   it("carries field violations from a DomainError through Connect metadata", () => {
     const error = invalidArgument("bad run config", [
-      { field: "timerange", message: "end before start", expected: "start < end", found: "20240101-20230101" },
+      {
+        field: "timerange",
+        message: "end before start",
+        expected: "start < end",
+        found: "20240101-20230101",
+      },
     ]);
     const converted = toConnectError(error);
     expect(converted.code).toBe(Code.InvalidArgument);
     expect(violationsOf(converted)).toEqual([
-      { field: "timerange", message: "end before start", expected: "start < end", found: "20240101-20230101" },
+      {
+        field: "timerange",
+        message: "end before start",
+        expected: "start < end",
+        found: "20240101-20230101",
+      },
     ]);
   });
 

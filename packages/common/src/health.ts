@@ -1,7 +1,7 @@
 // grpc.health.v1.Health and the HTTP `GET /api/v1/health` document share one status registry.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Health} from "@tradai/proto";
+import type { Health } from "@tradai/proto";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "@tradai/proto";
 
 export { ServingStatus };

@@ -8,7 +8,11 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { DataCollectionService } from "@tradai/proto";
@@ -50,7 +54,10 @@ afterAll(() => server.close());
 
 describe("one port, every protocol", () => {
   it("answers the Connect protocol over HTTP/1.1", async () => {
-    const client = createClient(DataCollectionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    const client = createClient(
+      DataCollectionService,
+      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+    );
     const response = await client.listMarkets({ exchange: "binance" });
     expect(response.exchange).toBe("echo:binance");
     expect(response.timeframes).toEqual(["1m", "5m"]);
@@ -62,17 +69,23 @@ describe("one port, every protocol", () => {
   });
 
   it("answers gRPC-Web over HTTP/1.1", async () => {
-    const client = createClient(DataCollectionService, createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    const client = createClient(
+      DataCollectionService,
+      createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+    );
     expect((await client.listMarkets({ exchange: "okx" })).exchange).toBe("echo:okx");
   });
 
   it("interoperates with @grpc/grpc-js using the .proto files, not our generated code", async () => {
-    const definition = protoLoader.loadSync(["tradai/data/v1/data_collection.proto", "grpc/health/v1/health.proto"], {
-      includeDirs: [path.join(repoRoot, "proto")],
-      longs: String,
-      enums: String,
-      defaults: true,
-    });
+    const definition = protoLoader.loadSync(
+      ["tradai/data/v1/data_collection.proto", "grpc/health/v1/health.proto"],
+      {
+        includeDirs: [path.join(repoRoot, "proto")],
+        longs: String,
+        enums: String,
+        defaults: true,
+      },
+    );
     const loaded = grpc.loadPackageDefinition(definition) as unknown as {
       tradai: { data: { v1: { DataCollectionService: grpc.ServiceClientConstructor } } };
       grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
@@ -82,14 +95,20 @@ describe("one port, every protocol", () => {
     const health = new loaded.grpc.health.v1.Health(target, grpc.credentials.createInsecure());
     const call = <T>(client: grpc.Client, method: string, request: object) =>
       new Promise<T>((resolve, reject) => {
-        (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[method]!(
-          request,
-          (error, value) => (error ? reject(error) : resolve(value)),
-        );
+        (
+          client as unknown as Record<
+            string,
+            (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+          >
+        )[method]!(request, (error, value) => (error ? reject(error) : resolve(value)));
       });
     try {
-      expect(await call<{ exchange: string }>(data, "ListMarkets", { exchange: "bybit" })).toMatchObject({ exchange: "echo:bybit" });
-      expect(await call<{ status: string }>(health, "Check", { service: "tradai.data.v1.DataCollectionService" })).toEqual({
+      expect(await call<{ exchange: string }>(data, "ListMarkets", { exchange: "bybit" })).toMatchObject({
+        exchange: "echo:bybit",
+      });
+      expect(
+        await call<{ status: string }>(health, "Check", { service: "tradai.data.v1.DataCollectionService" }),
+      ).toEqual({
         status: "SERVING",
       });
       const notFound = await call(data, "GetDatasetMetadata", {}).catch((error: grpc.ServiceError) => error);
@@ -108,10 +127,14 @@ describe("server reflection", () => {
   const grpcurl = path.join(process.env.GOPATH ?? path.join(homedir(), "go"), "bin", "grpcurl");
 
   // Async on purpose: the server under test runs in this process, a blocking exec would starve it.
-  const run = async (args: string[]) => (await promisify(execFile)(grpcurl, args, { encoding: "utf8" })).stdout;
+  const run = async (args: string[]) =>
+    (await promisify(execFile)(grpcurl, args, { encoding: "utf8" })).stdout;
 
   it("lets grpcurl list and describe services without proto files", async () => {
-    expect(existsSync(grpcurl), `expected grpcurl at ${grpcurl}; scripts/install-test-deps.sh installs it`).toBe(true);
+    expect(
+      existsSync(grpcurl),
+      `expected grpcurl at ${grpcurl}; scripts/install-test-deps.sh installs it`,
+    ).toBe(true);
     const target = server.url.replace("http://", "");
     const list = await run(["-plaintext", target, "list"]);
     expect(list.trim().split("\n")).toEqual([
@@ -122,7 +145,13 @@ describe("server reflection", () => {
     ]);
     const described = await run(["-plaintext", target, "describe", "tradai.common.v1.OhlcvBatch"]);
     expect(described).toContain("repeated int64 timestamps_ms = 1;");
-    const called = await run(["-plaintext", "-d", '{"exchange":"binance"}', target, "tradai.data.v1.DataCollectionService/ListMarkets"]);
+    const called = await run([
+      "-plaintext",
+      "-d",
+      '{"exchange":"binance"}',
+      target,
+      "tradai.data.v1.DataCollectionService/ListMarkets",
+    ]);
     expect(JSON.parse(called)).toEqual({ exchange: "echo:binance", timeframes: ["1m", "5m"] });
   });
 });
@@ -143,7 +172,11 @@ describe("HTTP health document", () => {
     const response = await fetch(`${server.url}/nope`);
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    expect(await response.json()).toMatchObject({ status: 404, code: "not_found", detail: "no route for GET /nope" });
+    expect(await response.json()).toMatchObject({
+      status: 404,
+      code: "not_found",
+      detail: "no route for GET /nope",
+    });
   });
 });
 
@@ -169,12 +202,18 @@ describe("graceful close", () => {
     const response = await inFlight;
     expect(response.candlesFetched).toBe(42n);
     await closing;
-    const after = createClient(DataCollectionService, createConnectTransport({ baseUrl: drainServer.url, httpVersion: "1.1" }));
+    const after = createClient(
+      DataCollectionService,
+      createConnectTransport({ baseUrl: drainServer.url, httpVersion: "1.1" }),
+    );
     await expect(after.listMarkets({})).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
   it("answers a call started before close on the shared server too", async () => {
-    const client = createClient(DataCollectionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    const client = createClient(
+      DataCollectionService,
+      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+    );
     const pending = client.ensureData({});
     await new Promise((resolve) => setTimeout(resolve, 50));
     releaseSlowCall();
