@@ -1,0 +1,10 @@
+export { createTradaiApp, renderManifests } from "./tradai-app";
+export type { TradaiAppProps } from "./tradai-app";
+export { PlatformChart, PUBLIC_SERVICE } from "./platform-chart";
+export type { PlatformChartProps } from "./platform-chart";
+export { ServiceChart } from "./service-chart";
+export type { ServiceChartProps } from "./service-chart";
+export { WorkerChart, bullmqWaitList, BACKTEST_JOB_DEADLINE_SECONDS } from "./worker-chart";
+export type { WorkerChartProps } from "./worker-chart";
+export { ScheduledFunctionsChart } from "./scheduled-functions-chart";
+export type { ScheduledFunctionsChartProps } from "./scheduled-functions-chart";

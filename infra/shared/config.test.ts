@@ -1,0 +1,234 @@
+// Checks config.ts against the spec's tables (spec §1, §2, §5; ARCHITECTURE.md §2), transcribed here
+// by hand so that an edit to config.ts that departs from the spec fails a test.
+import { DEFAULT_BACKTEST_QUEUE } from "@tradai/backtest";
+import { describe, expect, it } from "vitest";
+import {
+  BULLMQ_BACKTEST_QUEUE,
+  CONSOLIDATED_MODE,
+  CONSOLIDATED_SERVICES,
+  ECR_REPOS,
+  ECR_SERVICE_MAPPING,
+  LAMBDA_CONFIGS,
+  LAMBDA_ECR_REPOS,
+  LAMBDA_NAMES,
+  LAMBDA_SCHEDULES,
+  LOG_RETENTION_DAYS,
+  SCHEDULED_LAMBDAS,
+  SERVICES,
+  SERVICE_NAMES,
+  bucketName,
+  deadLetterQueueName,
+  parseEnvironment,
+  queueName,
+  resolveLambdaSchedules,
+  scheduleToCron,
+  serviceDiscoveryNamespace,
+  serviceLogGroupName,
+  serviceUrlEnvironment,
+  tableName,
+} from "./config";
+
+describe("SERVICES (spec §1)", () => {
+  // name, port, cpu, memory, health, spot, desired dev/staging/prod
+  const table: [string, number | null, number, number, string | null, boolean, number, number, number][] = [
+    ["backend-api", 8000, 512, 1024, "/api/v1/health", true, 1, 1, 2],
+    ["data-collection", 8002, 256, 512, "/api/v1/health", true, 1, 1, 1],
+    ["strategy-service", 8003, 512, 1024, "/api/v1/health", true, 1, 1, 1],
+    ["mlflow", 5000, 512, 1024, "/mlflow/", true, 1, 1, 1],
+    ["strategy-container", null, 1024, 2048, null, true, 0, 0, 0],
+    ["live-trading", 8004, 1024, 2048, "/api/v1/health", false, 0, 0, 0],
+    ["dry-run-trading", 8005, 1024, 2048, "/api/v1/health", true, 0, 0, 0],
+  ];
+  it.each(table)("%s matches the spec table", (name, port, cpu, memory, health, spot, dev, staging, prod) => {
+    const service = SERVICES[name as keyof typeof SERVICES];
+    expect(service).toMatchObject({ name, port, cpu, memory, healthPath: health, spot });
+    expect(service.desiredCount).toEqual({ dev, staging, prod });
+  });
+
+  it("adds the backtest service on 8001 (ARCHITECTURE.md §2)", () => {
+    expect(SERVICES.backtest).toMatchObject({ port: 8001, healthPath: "/api/v1/health", grpcHealth: true });
+  });
+
+  it("trading has 120 s of warm-up and one image with --mode", () => {
+    expect(SERVICES["live-trading"].startPeriod).toBe(120);
+    expect(SERVICES["dry-run-trading"].startPeriod).toBe(120);
+    expect(SERVICES["live-trading"].args).toEqual(["--mode", "live"]);
+    expect(SERVICES["dry-run-trading"].args).toEqual(["--mode", "dry-run"]);
+    expect(SERVICES["live-trading"].ecrRepository).toBe(SERVICES["dry-run-trading"].ecrRepository);
+  });
+
+  it("has unique ports and entry points that exist where the component does", () => {
+    const ports = SERVICE_NAMES.map((name) => SERVICES[name].port).filter((port) => port !== null);
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const name of SERVICE_NAMES) {
+      const { entrypoint, component } = SERVICES[name];
+      if (entrypoint !== null) expect(entrypoint.startsWith(`${component}/src/`)).toBe(true);
+    }
+  });
+
+  it("maps services to the spec's ECR repositories", () => {
+    expect(ECR_SERVICE_MAPPING).toMatchObject({
+      "backend-api": "tradai/backend",
+      "data-collection": "tradai/data-collection",
+      "strategy-service": "tradai/strategy-service",
+      mlflow: "tradai/mlflow",
+    });
+  });
+
+  it("builds inter-service URLs with the variables of the services' schemas", () => {
+    // gateway/src/main.ts (backtestUrl, dataCollectionUrl, strategyUrl, liveTradingUrl, dryRunTradingUrl).
+    expect(serviceUrlEnvironment("backend-api", (target) => target)).toEqual({
+      GATEWAY_BACKTEST_URL: "http://backtest:8001",
+      GATEWAY_DATA_COLLECTION_URL: "http://data-collection:8002",
+      GATEWAY_STRATEGY_URL: "http://strategy-service:8003",
+      GATEWAY_LIVE_TRADING_URL: "http://live-trading:8004",
+      GATEWAY_DRY_RUN_TRADING_URL: "http://dry-run-trading:8005",
+    });
+    // The spec's backend variables (§3.1) for the backtest service, with Cloud Map names.
+    expect(serviceUrlEnvironment("backtest", (target) => `${target}.tradai-dev.local`)).toEqual({
+      BACKEND_DATA_COLLECTION_URL: "http://data-collection.tradai-dev.local:8002",
+      BACKEND_STRATEGY_SERVICE_URL: "http://strategy-service.tradai-dev.local:8003",
+      BACKEND_MLFLOW_TRACKING_URI: "http://mlflow.tradai-dev.local:5000/mlflow",
+    });
+    for (const name of SERVICE_NAMES) {
+      for (const variable of Object.values(SERVICES[name].urlVariables)) {
+        expect(variable.startsWith(SERVICES[name].envPrefix), variable).toBe(true);
+      }
+    }
+  });
+});
+
+describe("LAMBDA_CONFIGS (spec §5)", () => {
+  // name, memory, timeout, vpc, required, scheduled
+  const table: [string, number, number, boolean, boolean, string | null][] = [
+    ["backtest-consumer", 256, 30, true, true, null],
+    ["sqs-consumer", 256, 30, true, false, null],
+    ["orphan-scanner", 128, 60, true, true, "rate(5 minutes)"],
+    ["health-check", 256, 60, true, true, "rate(2 minutes)"],
+    ["trading-heartbeat-check", 256, 60, true, true, "rate(5 minutes)"],
+    ["drift-monitor", 512, 120, true, true, "rate(12 hours)"],
+    ["retraining-scheduler", 256, 60, true, true, "rate(6 hours)"],
+    ["validate-strategy", 256, 30, true, false, null],
+    ["data-collection-proxy", 256, 180, true, false, null],
+    ["notify-completion", 128, 30, false, false, null],
+    ["check-retraining-needed", 256, 30, true, false, null],
+    ["compare-models", 512, 120, true, false, null],
+    ["promote-model", 256, 60, true, false, null],
+    ["model-rollback", 256, 60, true, false, null],
+    ["cleanup-resources", 256, 60, true, false, null],
+    ["update-status", 256, 30, true, false, null],
+    ["pulumi-drift-detector", 512, 300, false, true, "rate(6 hours)"],
+    ["update-nat-routes", 128, 120, false, true, null],
+  ];
+
+  it("has all 18 functions", () => {
+    expect(LAMBDA_NAMES).toHaveLength(18);
+    expect([...LAMBDA_NAMES].sort()).toEqual(table.map(([name]) => name).sort());
+  });
+
+  it.each(table)("%s matches the spec table", (name, memory, timeout, vpc, required, scheduled) => {
+    const config = LAMBDA_CONFIGS[name as keyof typeof LAMBDA_CONFIGS];
+    expect(config).toMatchObject({ name, memory, timeout, vpc, required });
+    expect(config.trigger.type === "schedule").toBe(scheduled !== null);
+    if (scheduled !== null)
+      expect(LAMBDA_SCHEDULES[name as keyof typeof LAMBDA_SCHEDULES].expression).toBe(scheduled);
+  });
+
+  it("packages 17 functions as images and update-nat-routes inline", () => {
+    expect(Object.keys(LAMBDA_ECR_REPOS)).toHaveLength(17);
+    expect(LAMBDA_CONFIGS["update-nat-routes"].packaging).toBe("inline");
+    expect(LAMBDA_ECR_REPOS["orphan-scanner"]).toBe("tradai/lambda-orphan-scanner");
+    expect(ECR_REPOS).toContain("tradai/lambda-base");
+    expect(new Set(ECR_REPOS).size).toBe(ECR_REPOS.length);
+  });
+
+  it("uses the spec's override keys", () => {
+    expect(
+      Object.fromEntries(SCHEDULED_LAMBDAS.map((name) => [name, LAMBDA_SCHEDULES[name].configKey])),
+    ).toEqual({
+      "orphan-scanner": "orphan_scanner_schedule",
+      "health-check": "health_check_schedule",
+      "trading-heartbeat-check": "trading_heartbeat_schedule",
+      "drift-monitor": "drift_monitor_schedule",
+      "retraining-scheduler": "retraining_scheduler_schedule",
+      "pulumi-drift-detector": "pulumi_drift_schedule",
+    });
+  });
+
+  it("resolves overrides by config key and validates them", () => {
+    const overrides: Record<string, string> = { orphan_scanner_schedule: "rate(10 minutes)" };
+    const resolved = resolveLambdaSchedules((key) => overrides[key]);
+    expect(resolved["orphan-scanner"]).toBe("rate(10 minutes)");
+    expect(resolved["health-check"]).toBe("rate(2 minutes)");
+    expect(() =>
+      resolveLambdaSchedules((key) => (key === "drift_monitor_schedule" ? "every hour" : undefined)),
+    ).toThrow(
+      'drift_monitor_schedule: expected "rate(N unit)" or "cron(m h dom mon dow year)", got "every hour"',
+    );
+  });
+});
+
+describe("scheduleToCron", () => {
+  it.each([
+    ["rate(5 minutes)", "*/5 * * * *"],
+    ["rate(2 minutes)", "*/2 * * * *"],
+    ["rate(1 minute)", "* * * * *"],
+    ["rate(12 hours)", "0 */12 * * *"],
+    ["rate(6 hours)", "0 */6 * * *"],
+    ["rate(1 hour)", "0 * * * *"],
+    ["rate(1 day)", "0 0 * * *"],
+    ["cron(0 12 * * ? *)", "0 12 * * *"],
+    ["cron(15 3 ? * MON-FRI *)", "15 3 * * MON-FRI"],
+  ])("%s → %s", (expression, cron) => {
+    expect(scheduleToCron(expression)).toBe(cron);
+  });
+
+  it.each([
+    ["rate(7 minutes)", "expected a rate that divides 60 minutes"],
+    ["rate(1 minutes)", 'expected "rate(1 minute)" or "rate(N minutes)"'],
+    ["rate(5 minute)", 'expected "rate(1 minute)" or "rate(N minutes)"'],
+    ["rate(2 days)", 'expected "rate(1 day)" at most'],
+    ["cron(0 12 * * ?)", "expected cron() with 6 fields, got 5"],
+    ["cron(0 12 * * ? 2030)", 'to be *, got "2030"'],
+  ])("rejects %s", (expression, message) => {
+    expect(() => scheduleToCron(expression, "orphan_scanner_schedule")).toThrow(message);
+  });
+});
+
+describe("environments, stores and names", () => {
+  it("consolidates dev and staging on a t3.small, prod on Fargate (spec §2)", () => {
+    expect(CONSOLIDATED_MODE.dev).toEqual({ enabled: true, instanceType: "t3.small" });
+    expect(CONSOLIDATED_MODE.staging.enabled).toBe(true);
+    expect(CONSOLIDATED_MODE.prod.enabled).toBe(false);
+    expect(CONSOLIDATED_SERVICES).toEqual(
+      expect.arrayContaining(["backend-api", "data-collection", "mlflow", "strategy-service"]),
+    );
+    expect(CONSOLIDATED_SERVICES).not.toContain("live-trading");
+  });
+
+  it("keeps logs 30 days in dev/staging and 90 in prod", () => {
+    expect(LOG_RETENTION_DAYS).toEqual({ dev: 30, staging: 30, prod: 90 });
+    expect(serviceLogGroupName("prod")).toBe("/ecs/tradai/prod/services");
+  });
+
+  it("names resources as the spec does", () => {
+    expect(serviceDiscoveryNamespace("dev")).toBe("tradai-dev.local");
+    expect(tableName("dev", "workflowState")).toBe("tradai-workflow-state-dev");
+    expect(tableName("prod", "retrainingState")).toBe("tradai-retraining-state-prod");
+    expect(tableName("staging", "tradingState")).toBe("tradai-trading-state-staging");
+    expect(bucketName("dev", "mlflow")).toBe("tradai-mlflow-dev");
+    expect(queueName("dev", "backtest")).toBe("tradai-backtest-dev.fifo");
+    expect(deadLetterQueueName("dev", "backtest")).toBe("tradai-backtest-dlq-dev.fifo");
+  });
+
+  it("scales the worker on the queue the backtest service produces to", () => {
+    expect(BULLMQ_BACKTEST_QUEUE).toBe(DEFAULT_BACKTEST_QUEUE);
+  });
+
+  it("rejects an unknown environment naming what it expected", () => {
+    expect(parseEnvironment("prod")).toBe("prod");
+    expect(() => parseEnvironment("qa", "stack")).toThrow(
+      'stack: expected one of dev, staging, prod, got "qa"',
+    );
+  });
+});

@@ -1,0 +1,844 @@
+// The single source of truth for TradAI's deployment topology (the spec's config.py, §1, §2, §5).
+// docker-compose.yaml, the cdk8s charts (charts/) and the Pulumi program (infra/) all read or are
+// checked against this module: infra/test and charts/test fail when one of them drifts from it.
+
+export const PROJECT = "tradai";
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** AWS region used when neither Pulumi config `aws:region` nor AWS_REGION says otherwise (spec §1). */
+export const DEFAULT_REGION = "eu-central-1";
+
+export function isEnvironment(value: string): value is Environment {
+  return (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/** Parses a stack or environment name; bad input names what was expected and what was found. */
+export function parseEnvironment(value: string, field = "environment"): Environment {
+  if (!isEnvironment(value)) {
+    throw new Error(`${field}: expected one of ${ENVIRONMENTS.join(", ")}, got "${value}"`);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services (spec §1, ARCHITECTURE.md §2)
+// ---------------------------------------------------------------------------------------------
+
+export const SERVICE_NAMES = [
+  "backend-api",
+  "backtest",
+  "data-collection",
+  "strategy-service",
+  "mlflow",
+  "strategy-container",
+  "live-trading",
+  "dry-run-trading",
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface AutoscalingConfig {
+  minReplicas: number;
+  maxReplicas: number;
+  /** Target average CPU utilisation in percent of the request. */
+  targetCpuPercent: number;
+}
+
+export interface ServiceConfig {
+  /** The seed's deployment name; also the Cloud Map and Kubernetes service name. */
+  name: ServiceName;
+  /** Name of the service in docker-compose.yaml. */
+  composeService: string;
+  /** The repository component that implements it (`null` for the third-party MLflow server). */
+  component: string | null;
+  /** TypeScript entry point bundled into the image (`null` for MLflow). */
+  entrypoint: string | null;
+  /** Extra command-line arguments (trading: `--mode live|dry-run`). */
+  args: readonly string[];
+  /** Container port; `null` for the on-demand worker. */
+  port: number | null;
+  /** ECS CPU units (1024 = 1 vCPU). */
+  cpu: number;
+  /** Memory in MiB. */
+  memory: number;
+  /** HTTP health path; `null` when the service has no health endpoint. */
+  healthPath: string | null;
+  /** Whether the port also serves grpc.health.v1.Health (Connect services do, MLflow does not). */
+  grpcHealth: boolean;
+  /** Runs on FARGATE_SPOT (with FARGATE fallback) when true; live trading never does. */
+  spot: boolean;
+  desiredCount: Readonly<Record<Environment, number>>;
+  /** Seconds of grace before failing health checks count. */
+  startPeriod: number;
+  /** Prefix of the service's configuration variables (ARCHITECTURE.md §4.10). */
+  envPrefix: string;
+  /** ECR repository and local image name (without tag). */
+  ecrRepository: string;
+  /** Dockerfile that builds the image, relative to the repository root. */
+  dockerfile: string;
+  /**
+   * Services it calls, each with the variable of the service's config schema that carries the
+   * target's URL (e.g. gateway/src/main.ts: GATEWAY_STRATEGY_URL). Services reject unknown
+   * variables with their prefix, so these names must match the schemas exactly.
+   */
+  urlVariables: Readonly<Partial<Record<ServiceName, string>>>;
+  /** Names of secret variables (passwords, keys) taken from a secret store, never from config. */
+  secretEnv: readonly string[];
+  /** Horizontal autoscaling for stateless services; `null` keeps a fixed replica count. */
+  autoscaling: AutoscalingConfig | null;
+  /** Long-running service (Deployment / ECS service) or on-demand task (Job / RunTask). */
+  kind: "service" | "task";
+}
+
+/** Same port for HTTP health, Connect, gRPC and gRPC-Web (h2c + HTTP/1.1 on one port). */
+export const HEALTH_PATH = "/api/v1/health";
+export const MLFLOW_STATIC_PREFIX = "/mlflow";
+
+const perEnvironment = (dev: number, staging: number, prod: number) => ({ dev, staging, prod });
+
+export const SERVICES: Readonly<Record<ServiceName, ServiceConfig>> = {
+  "backend-api": {
+    name: "backend-api",
+    composeService: "backend",
+    component: "gateway",
+    entrypoint: "gateway/src/main.ts",
+    args: [],
+    port: 8000,
+    cpu: 512,
+    memory: 1024,
+    healthPath: HEALTH_PATH,
+    grpcHealth: false,
+    spot: true,
+    desiredCount: perEnvironment(1, 1, 2),
+    startPeriod: 15,
+    envPrefix: "GATEWAY_",
+    ecrRepository: "tradai/backend",
+    dockerfile: "docker/gateway.Dockerfile",
+    urlVariables: {
+      backtest: "GATEWAY_BACKTEST_URL",
+      "data-collection": "GATEWAY_DATA_COLLECTION_URL",
+      "strategy-service": "GATEWAY_STRATEGY_URL",
+      "live-trading": "GATEWAY_LIVE_TRADING_URL",
+      "dry-run-trading": "GATEWAY_DRY_RUN_TRADING_URL",
+    },
+    secretEnv: [],
+    autoscaling: { minReplicas: 1, maxReplicas: 4, targetCpuPercent: 70 },
+    kind: "service",
+  },
+  backtest: {
+    name: "backtest",
+    composeService: "backtest",
+    component: "services/backtest",
+    entrypoint: "services/backtest/src/main.ts",
+    args: [],
+    port: 8001,
+    cpu: 512,
+    memory: 1024,
+    healthPath: HEALTH_PATH,
+    grpcHealth: true,
+    spot: true,
+    desiredCount: perEnvironment(1, 1, 2),
+    startPeriod: 15,
+    // The backtest service holds the seed backend's executors, so it keeps the BACKEND_ prefix
+    // (BACKEND_ECS_CLUSTER, BACKEND_BACKTEST_QUEUE_URL, ... in spec §4).
+    envPrefix: "BACKEND_",
+    ecrRepository: "tradai/backtest",
+    dockerfile: "docker/backtest.Dockerfile",
+    // The spec's names (§3.1, §6); the worker's naming for the state store (WORKER_POSTGRES_URL).
+    urlVariables: {
+      "data-collection": "BACKEND_DATA_COLLECTION_URL",
+      "strategy-service": "BACKEND_STRATEGY_SERVICE_URL",
+      mlflow: "BACKEND_MLFLOW_TRACKING_URI",
+    },
+    secretEnv: ["BACKEND_POSTGRES_URL"],
+    autoscaling: { minReplicas: 1, maxReplicas: 4, targetCpuPercent: 70 },
+    kind: "service",
+  },
+  "data-collection": {
+    name: "data-collection",
+    composeService: "data-collection",
+    component: "services/data-collection",
+    entrypoint: "services/data-collection/src/main.ts",
+    args: [],
+    port: 8002,
+    cpu: 256,
+    memory: 512,
+    healthPath: HEALTH_PATH,
+    grpcHealth: true,
+    spot: true,
+    desiredCount: perEnvironment(1, 1, 1),
+    startPeriod: 15,
+    envPrefix: "DATA_COLLECTION_",
+    ecrRepository: "tradai/data-collection",
+    dockerfile: "docker/data-collection.Dockerfile",
+    urlVariables: {},
+    secretEnv: [],
+    // Writes the time-series store; one writer, so no horizontal scaling.
+    autoscaling: null,
+    kind: "service",
+  },
+  "strategy-service": {
+    name: "strategy-service",
+    composeService: "strategy-service",
+    component: "services/strategy",
+    entrypoint: "services/strategy/src/main.ts",
+    args: [],
+    port: 8003,
+    cpu: 512,
+    memory: 1024,
+    healthPath: HEALTH_PATH,
+    grpcHealth: true,
+    spot: true,
+    desiredCount: perEnvironment(1, 1, 1),
+    startPeriod: 15,
+    envPrefix: "STRATEGY_SERVICE_",
+    ecrRepository: "tradai/strategy-service",
+    dockerfile: "docker/strategy.Dockerfile",
+    urlVariables: {},
+    secretEnv: [],
+    autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 70 },
+    kind: "service",
+  },
+  mlflow: {
+    name: "mlflow",
+    composeService: "mlflow",
+    component: null,
+    entrypoint: null,
+    args: [],
+    port: 5000,
+    cpu: 512,
+    memory: 1024,
+    // The MLflow server has no /health under the static prefix; its root answers 200 (spec §3.4).
+    healthPath: `${MLFLOW_STATIC_PREFIX}/`,
+    grpcHealth: false,
+    spot: true,
+    desiredCount: perEnvironment(1, 1, 1),
+    startPeriod: 30,
+    envPrefix: "MLFLOW_",
+    ecrRepository: "tradai/mlflow",
+    dockerfile: "docker/mlflow.Dockerfile",
+    urlVariables: {},
+    secretEnv: ["MLFLOW_BACKEND_STORE_URI"],
+    autoscaling: null,
+    kind: "service",
+  },
+  "strategy-container": {
+    name: "strategy-container",
+    composeService: "worker",
+    component: "services/worker",
+    entrypoint: "services/worker/src/main.ts",
+    args: [],
+    port: null,
+    cpu: 1024,
+    memory: 2048,
+    healthPath: null,
+    grpcHealth: false,
+    spot: true,
+    desiredCount: perEnvironment(0, 0, 0),
+    startPeriod: 0,
+    envPrefix: "WORKER_",
+    ecrRepository: "tradai/strategy-container",
+    dockerfile: "docker/worker.Dockerfile",
+    urlVariables: {},
+    secretEnv: ["WORKER_POSTGRES_URL"],
+    autoscaling: null,
+    kind: "task",
+  },
+  "live-trading": {
+    name: "live-trading",
+    composeService: "live-trading",
+    component: "services/trading",
+    entrypoint: "services/trading/src/main.ts",
+    args: ["--mode", "live"],
+    port: 8004,
+    cpu: 1024,
+    memory: 2048,
+    healthPath: HEALTH_PATH,
+    grpcHealth: true,
+    // Real money: never on spot capacity (spec §3.5).
+    spot: false,
+    desiredCount: perEnvironment(0, 0, 0),
+    startPeriod: 120,
+    envPrefix: "TRADING_",
+    ecrRepository: "tradai/trading",
+    dockerfile: "docker/trading.Dockerfile",
+    urlVariables: {},
+    // Exchange keys (e.g. TRADING_EXCHANGE_API_KEY) join this list once the trading schema has them:
+    // a variable the schema does not know stops start-up.
+    secretEnv: [],
+    // One bot per strategy: never two replicas of one bot.
+    autoscaling: null,
+    kind: "service",
+  },
+  "dry-run-trading": {
+    name: "dry-run-trading",
+    composeService: "dry-run-trading",
+    component: "services/trading",
+    entrypoint: "services/trading/src/main.ts",
+    args: ["--mode", "dry-run"],
+    port: 8005,
+    cpu: 1024,
+    memory: 2048,
+    healthPath: HEALTH_PATH,
+    grpcHealth: true,
+    spot: true,
+    desiredCount: perEnvironment(0, 0, 0),
+    startPeriod: 120,
+    envPrefix: "TRADING_",
+    ecrRepository: "tradai/trading",
+    dockerfile: "docker/trading.Dockerfile",
+    urlVariables: {},
+    secretEnv: [],
+    autoscaling: null,
+    kind: "service",
+  },
+};
+
+/** Service name → ECR repository (spec §1 "ECR Repository Mapping"); trading is one image (ARCHITECTURE §2). */
+export const ECR_SERVICE_MAPPING: Readonly<Record<ServiceName, string>> = Object.fromEntries(
+  SERVICE_NAMES.map((name) => [name, SERVICES[name].ecrRepository]),
+) as Record<ServiceName, string>;
+
+/** Services that run on the single consolidated EC2 host in dev/staging (spec §2). */
+export const CONSOLIDATED_SERVICES: readonly ServiceName[] = [
+  "backend-api",
+  "backtest",
+  "data-collection",
+  "strategy-service",
+  "mlflow",
+];
+
+export interface ConsolidatedModeConfig {
+  enabled: boolean;
+  instanceType: string;
+}
+
+export const CONSOLIDATED_MODE: Readonly<Record<Environment, ConsolidatedModeConfig>> = {
+  dev: { enabled: true, instanceType: "t3.small" },
+  staging: { enabled: true, instanceType: "t3.small" },
+  prod: { enabled: false, instanceType: "t3.small" },
+};
+
+/** CloudWatch retention of the ECS service logs (spec §2: 30 days dev/staging, 90 days prod). */
+export const LOG_RETENTION_DAYS: Readonly<Record<Environment, number>> = { dev: 30, staging: 30, prod: 90 };
+
+export function serviceLogGroupName(environment: Environment): string {
+  return `/ecs/${PROJECT}/${environment}/services`;
+}
+
+export function lambdaLogGroupName(environment: Environment, lambda: LambdaName): string {
+  return `/aws/lambda/${lambdaFunctionName(environment, lambda)}`;
+}
+
+/** Cloud Map private DNS namespace (spec §2 "Service Discovery"). */
+export function serviceDiscoveryNamespace(environment: Environment): string {
+  return `${PROJECT}-${environment}.local`;
+}
+export const SERVICE_DISCOVERY_TTL_SECONDS = 60;
+
+/** Base URL of a service for a host name resolver (Cloud Map, compose service name, k8s Service). */
+export function serviceUrl(
+  name: ServiceName,
+  host: string,
+  services: Readonly<Record<ServiceName, ServiceConfig>> = SERVICES,
+): string {
+  const service = services[name];
+  if (service.port === null) throw new Error(`serviceUrl: expected a service with a port, got ${name}`);
+  const path = name === "mlflow" ? MLFLOW_STATIC_PREFIX : "";
+  return `http://${host}:${service.port}${path}`;
+}
+
+/** The URL variables of a service, with each target's host given by `hostOf`. */
+export function serviceUrlEnvironment(
+  name: ServiceName,
+  hostOf: (target: ServiceName) => string,
+  services: Readonly<Record<ServiceName, ServiceConfig>> = SERVICES,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(services[name].urlVariables).map(([target, variable]) => [
+      variable,
+      serviceUrl(target as ServiceName, hostOf(target as ServiceName), services),
+    ]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lambda functions (spec §5)
+// ---------------------------------------------------------------------------------------------
+
+export const LAMBDA_NAMES = [
+  "backtest-consumer",
+  "sqs-consumer",
+  "orphan-scanner",
+  "health-check",
+  "trading-heartbeat-check",
+  "drift-monitor",
+  "retraining-scheduler",
+  "validate-strategy",
+  "data-collection-proxy",
+  "notify-completion",
+  "check-retraining-needed",
+  "compare-models",
+  "promote-model",
+  "model-rollback",
+  "cleanup-resources",
+  "update-status",
+  "pulumi-drift-detector",
+  "update-nat-routes",
+] as const;
+export type LambdaName = (typeof LAMBDA_NAMES)[number];
+
+export const SCHEDULED_LAMBDAS = [
+  "orphan-scanner",
+  "health-check",
+  "trading-heartbeat-check",
+  "drift-monitor",
+  "retraining-scheduler",
+  "pulumi-drift-detector",
+] as const satisfies readonly LambdaName[];
+export type ScheduledLambdaName = (typeof SCHEDULED_LAMBDAS)[number];
+
+/** What invokes a function besides direct calls. */
+export type LambdaTrigger =
+  | { type: "schedule" }
+  | { type: "sqs"; queue: QueueName }
+  | { type: "step-functions" }
+  | { type: "asg-lifecycle-hook" };
+
+export interface LambdaConfig {
+  name: LambdaName;
+  memory: number;
+  /** Seconds. */
+  timeout: number;
+  /** Runs inside the VPC's private subnets. */
+  vpc: boolean;
+  /** Part of every deployment (optional ones can be switched off per stack). */
+  required: boolean;
+  trigger: LambdaTrigger;
+  /** Container image from ECR (`tradai/lambda-<name>`), or a small inline ZIP handler. */
+  packaging: "image" | "inline";
+  description: string;
+  /** Handler source in this repository. */
+  handler: string;
+}
+
+const lambda = (
+  name: LambdaName,
+  memory: number,
+  timeout: number,
+  vpc: boolean,
+  required: boolean,
+  trigger: LambdaTrigger,
+  description: string,
+): LambdaConfig => ({
+  name,
+  memory,
+  timeout,
+  vpc,
+  required,
+  trigger,
+  // update-nat-routes must work while the NAT instance (and so ECR access) is being replaced.
+  packaging: name === "update-nat-routes" ? "inline" : "image",
+  description,
+  handler: `lambdas/${name}/src/handler.ts`,
+});
+
+const schedule: LambdaTrigger = { type: "schedule" };
+const stepFunctions: LambdaTrigger = { type: "step-functions" };
+
+export const LAMBDA_CONFIGS: Readonly<Record<LambdaName, LambdaConfig>> = {
+  "backtest-consumer": lambda(
+    "backtest-consumer",
+    256,
+    30,
+    true,
+    true,
+    { type: "sqs", queue: "backtest" },
+    "Consumes the SQS backtest queue, launches ECS tasks",
+  ),
+  "sqs-consumer": lambda(
+    "sqs-consumer",
+    256,
+    30,
+    true,
+    false,
+    { type: "sqs", queue: "retraining" },
+    "Consumes the retraining SQS queue, launches ECS tasks",
+  ),
+  "orphan-scanner": lambda("orphan-scanner", 128, 60, true, true, schedule, "Scans for orphaned ECS tasks"),
+  "health-check": lambda(
+    "health-check",
+    256,
+    60,
+    true,
+    true,
+    schedule,
+    "Periodic health checks via Service Discovery",
+  ),
+  "trading-heartbeat-check": lambda(
+    "trading-heartbeat-check",
+    256,
+    60,
+    true,
+    true,
+    schedule,
+    "Checks trading container heartbeats in DynamoDB",
+  ),
+  "drift-monitor": lambda("drift-monitor", 512, 120, true, true, schedule, "Model drift detection using PSI"),
+  "retraining-scheduler": lambda(
+    "retraining-scheduler",
+    256,
+    60,
+    true,
+    true,
+    schedule,
+    "Schedules retraining based on drift and intervals",
+  ),
+  "validate-strategy": lambda(
+    "validate-strategy",
+    256,
+    30,
+    true,
+    false,
+    stepFunctions,
+    "Validates strategy config in Step Functions",
+  ),
+  "data-collection-proxy": lambda(
+    "data-collection-proxy",
+    256,
+    180,
+    true,
+    false,
+    stepFunctions,
+    "Proxies to data-collection for ensure-data operations",
+  ),
+  "notify-completion": lambda(
+    "notify-completion",
+    128,
+    30,
+    false,
+    false,
+    stepFunctions,
+    "Sends SNS notifications on backtest completion",
+  ),
+  "check-retraining-needed": lambda(
+    "check-retraining-needed",
+    256,
+    30,
+    true,
+    false,
+    stepFunctions,
+    "Checks drift state to decide retraining",
+  ),
+  "compare-models": lambda(
+    "compare-models",
+    512,
+    120,
+    true,
+    false,
+    stepFunctions,
+    "Compares champion vs challenger models",
+  ),
+  "promote-model": lambda(
+    "promote-model",
+    256,
+    60,
+    true,
+    false,
+    stepFunctions,
+    "Promotes the challenger to champion in MLflow",
+  ),
+  "model-rollback": lambda(
+    "model-rollback",
+    256,
+    60,
+    true,
+    false,
+    stepFunctions,
+    "Rolls back a model on performance degradation",
+  ),
+  "cleanup-resources": lambda(
+    "cleanup-resources",
+    256,
+    60,
+    true,
+    false,
+    stepFunctions,
+    "Stops orphaned ECS tasks on Step Functions failure",
+  ),
+  "update-status": lambda(
+    "update-status",
+    256,
+    30,
+    true,
+    false,
+    stepFunctions,
+    "Updates job status in the DynamoDB workflow-state table",
+  ),
+  "pulumi-drift-detector": lambda(
+    "pulumi-drift-detector",
+    512,
+    300,
+    false,
+    true,
+    schedule,
+    "Detects infrastructure drift via Pulumi preview",
+  ),
+  "update-nat-routes": lambda(
+    "update-nat-routes",
+    128,
+    120,
+    false,
+    true,
+    { type: "asg-lifecycle-hook" },
+    "Updates the private route table when the NAT instance is replaced",
+  ),
+};
+
+export const LAMBDA_BASE_REPOSITORY = "tradai/lambda-base";
+
+/** Lambda name → ECR repository (`tradai/lambda-<name>`), for image-packaged functions. */
+export const LAMBDA_ECR_REPOS: Readonly<Partial<Record<LambdaName, string>>> = Object.fromEntries(
+  LAMBDA_NAMES.filter((name) => LAMBDA_CONFIGS[name].packaging === "image").map((name) => [
+    name,
+    `tradai/lambda-${name}`,
+  ]),
+);
+
+/** Every ECR repository the platform needs: service images, the Lambda base and one per Lambda. */
+export const ECR_REPOS: readonly string[] = [
+  ...new Set([
+    ...SERVICE_NAMES.map((name) => SERVICES[name].ecrRepository),
+    LAMBDA_BASE_REPOSITORY,
+    ...Object.values(LAMBDA_ECR_REPOS),
+  ]),
+];
+
+export function lambdaFunctionName(environment: Environment, name: LambdaName): string {
+  return `${PROJECT}-${name}-${environment}`;
+}
+
+export interface LambdaSchedule {
+  /** EventBridge schedule expression: `rate(N unit)` or `cron(...)`. */
+  expression: string;
+  /** Pulumi stack config key that overrides it (spec §5 "Schedule Configuration"). */
+  configKey: string;
+}
+
+export const LAMBDA_SCHEDULES: Readonly<Record<ScheduledLambdaName, LambdaSchedule>> = {
+  "orphan-scanner": { expression: "rate(5 minutes)", configKey: "orphan_scanner_schedule" },
+  "health-check": { expression: "rate(2 minutes)", configKey: "health_check_schedule" },
+  "trading-heartbeat-check": { expression: "rate(5 minutes)", configKey: "trading_heartbeat_schedule" },
+  "drift-monitor": { expression: "rate(12 hours)", configKey: "drift_monitor_schedule" },
+  "retraining-scheduler": { expression: "rate(6 hours)", configKey: "retraining_scheduler_schedule" },
+  "pulumi-drift-detector": { expression: "rate(6 hours)", configKey: "pulumi_drift_schedule" },
+};
+
+/**
+ * The effective schedule expression per scheduled Lambda: the stack config value under the
+ * function's `configKey` when `lookup` returns one, else the default. Every value is validated.
+ */
+export function resolveLambdaSchedules(
+  lookup: (configKey: string) => string | undefined,
+  schedules: Readonly<Record<ScheduledLambdaName, LambdaSchedule>> = LAMBDA_SCHEDULES,
+): Record<ScheduledLambdaName, string> {
+  return Object.fromEntries(
+    SCHEDULED_LAMBDAS.map((name) => {
+      const entry = schedules[name];
+      const expression = lookup(entry.configKey) ?? entry.expression;
+      scheduleToCron(expression, entry.configKey);
+      return [name, expression];
+    }),
+  ) as Record<ScheduledLambdaName, string>;
+}
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\(([^)]+)\)$/;
+
+/**
+ * Converts an EventBridge schedule expression to a five-field Kubernetes CronJob schedule.
+ * Rates must divide their unit evenly (5 minutes, 6 hours) so the cron fires at the same rate.
+ */
+export function scheduleToCron(expression: string, field = "schedule"): string {
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const amount = Number(rate[1]);
+    const unit = rate[2] ?? "";
+    const singular = unit.endsWith("s") ? unit.slice(0, -1) : unit;
+    if (amount < 1 || (amount === 1) !== (singular === unit)) {
+      throw new Error(
+        `${field}: expected "rate(1 ${singular})" or "rate(N ${singular}s)" with N > 1, got "${expression}"`,
+      );
+    }
+    const every = (limit: number) => {
+      if (limit % amount !== 0) {
+        throw new Error(`${field}: expected a rate that divides ${limit} ${singular}s, got "${expression}"`);
+      }
+      return amount === 1 ? "*" : `*/${amount}`;
+    };
+    if (singular === "minute") return `${every(60)} * * * *`;
+    if (singular === "hour") return `0 ${every(24)} * * *`;
+    if (amount !== 1) throw new Error(`${field}: expected "rate(1 day)" at most, got "${expression}"`);
+    return "0 0 * * *";
+  }
+  const cron = CRON.exec(expression);
+  if (cron) {
+    const fields = (cron[1] ?? "").trim().split(/\s+/);
+    if (fields.length !== 6) {
+      throw new Error(`${field}: expected cron() with 6 fields, got ${fields.length} in "${expression}"`);
+    }
+    if (fields[5] !== "*") {
+      throw new Error(`${field}: expected the year field of "${expression}" to be *, got "${fields[5]}"`);
+    }
+    return fields
+      .slice(0, 5)
+      .map((part) => (part === "?" ? "*" : part))
+      .join(" ");
+  }
+  throw new Error(`${field}: expected "rate(N unit)" or "cron(m h dom mon dow year)", got "${expression}"`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data stores
+// ---------------------------------------------------------------------------------------------
+
+export interface TableConfig {
+  /** Logical name; the table is `tradai-<name>-<env>`. */
+  name: string;
+  partitionKey: string;
+  sortKey: string | null;
+  /** Attribute holding the expiry epoch second, if items expire. */
+  ttlAttribute: string | null;
+}
+
+export const DYNAMODB_TABLES = {
+  workflowState: { name: "workflow-state", partitionKey: "job_id", sortKey: null, ttlAttribute: "ttl" },
+  retrainingState: {
+    name: "retraining-state",
+    partitionKey: "model_name",
+    sortKey: null,
+    ttlAttribute: null,
+  },
+  tradingState: { name: "trading-state", partitionKey: "strategy_id", sortKey: null, ttlAttribute: null },
+} as const satisfies Record<string, TableConfig>;
+export type TableKey = keyof typeof DYNAMODB_TABLES;
+
+export function tableName(environment: Environment, table: TableKey): string {
+  return `${PROJECT}-${DYNAMODB_TABLES[table].name}-${environment}`;
+}
+
+export interface BucketConfig {
+  /** Logical name; the bucket is `tradai-<name>-<env>`. */
+  name: string;
+  versioned: boolean;
+  /** Days after which objects expire; `null` keeps them. */
+  expireAfterDays: number | null;
+}
+
+export const S3_BUCKETS = {
+  configs: { name: "configs", versioned: true, expireAfterDays: null },
+  results: { name: "results", versioned: false, expireAfterDays: 365 },
+  data: { name: "arcticdb", versioned: false, expireAfterDays: null },
+  mlflow: { name: "mlflow", versioned: true, expireAfterDays: null },
+} as const satisfies Record<string, BucketConfig>;
+export type BucketKey = keyof typeof S3_BUCKETS;
+
+export function bucketName(environment: Environment, bucket: BucketKey): string {
+  return `${PROJECT}-${S3_BUCKETS[bucket].name}-${environment}`;
+}
+
+export interface QueueConfig {
+  /** Logical name; the queue is `tradai-<name>-<env>.fifo`. */
+  name: string;
+  fifo: true;
+  /** Seconds; at least six times the consuming Lambda's timeout (AWS guidance for event sources). */
+  visibilityTimeout: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  messageRetentionSeconds: number;
+}
+
+export const SQS_QUEUES = {
+  backtest: {
+    name: "backtest",
+    fifo: true,
+    visibilityTimeout: 180,
+    maxReceiveCount: 3,
+    messageRetentionSeconds: 4 * 24 * 3600,
+  },
+  retraining: {
+    name: "retraining",
+    fifo: true,
+    visibilityTimeout: 180,
+    maxReceiveCount: 3,
+    messageRetentionSeconds: 4 * 24 * 3600,
+  },
+} as const satisfies Record<string, QueueConfig>;
+export type QueueName = keyof typeof SQS_QUEUES;
+
+export function queueName(environment: Environment, queue: QueueName): string {
+  return `${PROJECT}-${SQS_QUEUES[queue].name}-${environment}.fifo`;
+}
+
+export function deadLetterQueueName(environment: Environment, queue: QueueName): string {
+  return `${PROJECT}-${SQS_QUEUES[queue].name}-dlq-${environment}.fifo`;
+}
+
+/**
+ * BullMQ queue consumed by the worker (QUEUE executor; services/backtest DEFAULT_BACKTEST_QUEUE);
+ * KEDA scales the worker on its length.
+ */
+export const BULLMQ_BACKTEST_QUEUE = "tradai-backtests";
+
+/** Worker arguments for a long-running BullMQ consumer (compose, Kubernetes Deployment); without
+ * them the worker runs the one job in WORKER_JOB and exits (ECS task, Kubernetes Job). */
+export const WORKER_CONSUMER_ARGS: readonly string[] = ["--queue"];
+/** Variable that carries the one job (JSON) of a one-shot worker. */
+export const WORKER_JOB_VARIABLE = "WORKER_JOB";
+
+export const ALERT_TOPIC = "alerts";
+export function alertTopicName(environment: Environment): string {
+  return `${PROJECT}-${ALERT_TOPIC}-${environment}`;
+}
+
+export const STATE_MACHINE = "backtest-workflow";
+export function stateMachineName(environment: Environment): string {
+  return `${PROJECT}-${STATE_MACHINE}-${environment}`;
+}
+
+/** Everything the deployment builders read, so tests can pass a changed copy. */
+export interface Topology {
+  services: Readonly<Record<ServiceName, ServiceConfig>>;
+  lambdas: Readonly<Record<LambdaName, LambdaConfig>>;
+  lambdaSchedules: Readonly<Record<ScheduledLambdaName, LambdaSchedule>>;
+}
+
+export const TOPOLOGY: Topology = {
+  services: SERVICES,
+  lambdas: LAMBDA_CONFIGS,
+  lambdaSchedules: LAMBDA_SCHEDULES,
+};
+
+/** A copy of a topology with one service's fields replaced (for drift tests and what-if synths). */
+export function withService(
+  topology: Topology,
+  name: ServiceName,
+  changes: Partial<Omit<ServiceConfig, "name">>,
+): Topology {
+  return {
+    ...topology,
+    services: { ...topology.services, [name]: { ...topology.services[name], ...changes } },
+  };
+}
+
+/** A copy of a topology with one schedule's default expression replaced. */
+export function withSchedule(topology: Topology, name: ScheduledLambdaName, expression: string): Topology {
+  return {
+    ...topology,
+    lambdaSchedules: {
+      ...topology.lambdaSchedules,
+      [name]: { ...topology.lambdaSchedules[name], expression },
+    },
+  };
+}

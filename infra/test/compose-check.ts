@@ -1,0 +1,159 @@
+// Compares the resolved docker compose project (`docker compose config --format json`) with the
+// topology in infra/shared/config.ts and lists every disagreement.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { SERVICE_NAMES, WORKER_CONSUMER_ARGS, serviceUrl } from "../shared/config";
+import type { ServiceName } from "../shared/config";
+import type { Topology } from "../shared/config";
+
+const run = promisify(execFile);
+
+export interface ComposePort {
+  target: number;
+  published?: string;
+  host_ip?: string;
+}
+
+export interface ComposeService {
+  image?: string;
+  profiles?: string[];
+  command?: string[];
+  user?: string;
+  ports?: ComposePort[];
+  environment?: Record<string, string | null>;
+  healthcheck?: {
+    test?: string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
+  depends_on?: Record<string, { condition: string }>;
+  networks?: Record<string, unknown>;
+}
+
+export interface ComposeProject {
+  name?: string;
+  services: Record<string, ComposeService>;
+  networks?: Record<string, { driver?: string }>;
+}
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+export const COMPOSE_FILES = ["docker-compose.yaml", "docker-compose.override.yaml"];
+export const COMPOSE_PROFILES = ["mlflow", "localstack", "redis", "trading"] as const;
+
+/**
+ * The Compose v2 command: TRADAI_DOCKER_COMPOSE, the binary scripts/install-deploy-tools.sh builds,
+ * or the `docker compose` plugin. Throws with the install hint when none is present.
+ */
+export async function findCompose(): Promise<string[]> {
+  const cache = process.env.TRADAI_CACHE ?? path.join(os.homedir(), ".cache", "tradai");
+  const candidates: string[][] = [];
+  if (process.env.TRADAI_DOCKER_COMPOSE !== undefined) candidates.push([process.env.TRADAI_DOCKER_COMPOSE]);
+  const built = path.join(cache, "bin", "docker-compose");
+  if (existsSync(built)) candidates.push([built]);
+  candidates.push(["docker", "compose"]);
+  for (const command of candidates) {
+    try {
+      const [file, ...args] = command as [string, ...string[]];
+      const { stdout } = await run(file, [...args, "version", "--short"]);
+      if (stdout.trim().length > 0) return command;
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new Error(
+    "docker compose: expected Compose v2 (docker compose plugin or TRADAI_DOCKER_COMPOSE), got none; " +
+      "run scripts/install-deploy-tools.sh",
+  );
+}
+
+/** `docker compose config` for the given profiles; the environment carries no host-port overrides. */
+export async function composeConfig(
+  compose: string[],
+  profiles: readonly string[],
+  files: readonly string[] = COMPOSE_FILES,
+): Promise<ComposeProject> {
+  const [file, ...args] = compose as [string, ...string[]];
+  const fileArgs = files.flatMap((name) => ["-f", path.join(REPO_ROOT, name)]);
+  const profileArgs = profiles.flatMap((profile) => ["--profile", profile]);
+  const environment: Record<string, string | undefined> = { ...process.env };
+  for (const key of Object.keys(environment)) {
+    if (/^(HOST_|TAG$|MLFLOW_PORT$|LOCALSTACK_PORT$|REDIS_PORT$|POSTGRES_)/.test(key))
+      delete environment[key];
+  }
+  const { stdout } = await run(file, [...args, ...fileArgs, ...profileArgs, "config", "--format", "json"], {
+    cwd: REPO_ROOT,
+    env: environment,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as ComposeProject;
+}
+
+const list = (values: readonly unknown[]) => (values.length > 0 ? values.join(", ") : "none");
+
+/** Every disagreement between the compose project and the topology, as readable sentences. */
+export function checkComposeAgainstTopology(project: ComposeProject, topology: Topology): string[] {
+  const issues: string[] = [];
+  const composeNameOf = (name: (typeof SERVICE_NAMES)[number]) => topology.services[name].composeService;
+  for (const name of SERVICE_NAMES) {
+    const service = topology.services[name];
+    const where = `compose service ${service.composeService} (${name})`;
+    const compose = project.services[service.composeService];
+    if (compose === undefined) {
+      issues.push(`${where}: expected a service, got none`);
+      continue;
+    }
+    if (!(compose.image ?? "").startsWith(`${service.ecrRepository}:`)) {
+      issues.push(`${where}: expected image ${service.ecrRepository}:<tag>, got ${compose.image ?? "none"}`);
+    }
+    const targets = (compose.ports ?? []).map((port) => port.target);
+    const environment = compose.environment ?? {};
+    if (service.port === null) {
+      if (targets.length > 0) issues.push(`${where}: expected no ports, got ${list(targets)}`);
+    } else {
+      if (!targets.includes(service.port)) {
+        issues.push(`${where}: expected container port ${service.port}, got ${list(targets)}`);
+      }
+      const portVariable = `${service.envPrefix}PORT`;
+      if (environment[portVariable] !== String(service.port)) {
+        issues.push(
+          `${where}: expected ${portVariable}=${service.port}, got ${environment[portVariable] ?? "unset"}`,
+        );
+      }
+    }
+    if (service.healthPath !== null && service.port !== null) {
+      const url = `127.0.0.1:${service.port}${service.healthPath}`;
+      const test = (compose.healthcheck?.test ?? []).join(" ");
+      if (!test.includes(url)) issues.push(`${where}: expected a health check on ${url}, got "${test}"`);
+      if (test.includes("curl") && service.component !== null) {
+        issues.push(`${where}: expected a health check without curl, got "${test}"`);
+      }
+    }
+    // The compose worker is a long-running BullMQ consumer; the others run with their SERVICES args.
+    const args = name === "strategy-container" ? WORKER_CONSUMER_ARGS : service.args;
+    if (args.length > 0 && JSON.stringify(compose.command ?? []) !== JSON.stringify(args)) {
+      issues.push(`${where}: expected command ${args.join(" ")}, got ${(compose.command ?? []).join(" ")}`);
+    }
+    for (const [targetName, variable] of Object.entries(service.urlVariables)) {
+      const target = targetName as ServiceName;
+      const expected = serviceUrl(target, composeNameOf(target), topology.services);
+      if (environment[variable] !== expected) {
+        issues.push(`${where}: expected ${variable}=${expected}, got ${environment[variable] ?? "unset"}`);
+      }
+      const targetCompose = project.services[composeNameOf(target)];
+      const targetIsBase = targetCompose !== undefined && (targetCompose.profiles ?? []).length === 0;
+      if (targetIsBase && compose.depends_on?.[composeNameOf(target)]?.condition !== "service_healthy") {
+        issues.push(`${where}: expected depends_on ${composeNameOf(target)} with condition service_healthy`);
+      }
+    }
+    const networks = Object.keys(compose.networks ?? {}).sort();
+    if (JSON.stringify(networks) !== JSON.stringify(["tradai-external", "tradai-internal"])) {
+      issues.push(`${where}: expected networks tradai-external and tradai-internal, got ${list(networks)}`);
+    }
+  }
+  return issues;
+}

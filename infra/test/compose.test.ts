@@ -1,0 +1,140 @@
+// docker-compose.yaml + docker-compose.override.yaml (spec §6): every profile combination resolves
+// with `docker compose config`, and the resolved project agrees with infra/shared/config.ts.
+import { beforeAll, describe, expect, it } from "vitest";
+import { SERVICES, SERVICE_NAMES, TOPOLOGY, withSchedule, withService } from "../shared/config";
+import { COMPOSE_PROFILES, checkComposeAgainstTopology, composeConfig, findCompose } from "./compose-check";
+import type { ComposeProject } from "./compose-check";
+import { acceptedVariables, rejectedVariables } from "./service-schemas";
+
+const BASE_SERVICES = ["backend", "backtest", "data-collection", "strategy-service", "postgres"];
+// Written from the spec's §6 tables (plus the worker with redis and the trading bots), not from the files.
+const PROFILE_SERVICES: Record<(typeof COMPOSE_PROFILES)[number], string[]> = {
+  mlflow: ["mlflow"],
+  localstack: ["localstack"],
+  redis: ["redis", "worker"],
+  trading: ["live-trading", "dry-run-trading"],
+};
+
+const combinations: string[][] = Array.from({ length: 2 ** COMPOSE_PROFILES.length }, (_, mask) =>
+  COMPOSE_PROFILES.filter((_, bit) => (mask & (1 << bit)) !== 0),
+);
+
+let compose: string[];
+let full: ComposeProject;
+
+beforeAll(async () => {
+  compose = await findCompose();
+  full = await composeConfig(compose, COMPOSE_PROFILES);
+});
+
+describe("docker compose config", () => {
+  it("resolves the base file alone with the spec's base services", async () => {
+    const project = await composeConfig(compose, [], ["docker-compose.yaml"]);
+    expect(Object.keys(project.services).sort()).toEqual([...BASE_SERVICES].sort());
+    expect(project.name).toBe("tradai");
+  });
+
+  it(`resolves all ${combinations.length} profile combinations with exactly their services`, async () => {
+    const projects = await Promise.all(combinations.map((profiles) => composeConfig(compose, profiles)));
+    projects.forEach((project, index) => {
+      const profiles = combinations[index] ?? [];
+      const expected = [
+        ...BASE_SERVICES,
+        ...profiles.flatMap((profile) => PROFILE_SERVICES[profile as keyof typeof PROFILE_SERVICES]),
+      ];
+      expect(
+        Object.keys(project.services).sort(),
+        profiles.length > 0 ? profiles.join("+") : "no profile",
+      ).toEqual(expected.sort());
+    });
+  });
+
+  it("uses one health-check template: 30 s interval, 10 s timeout, 3 retries", () => {
+    // The worker has no port and no health endpoint (spec §3.7).
+    expect(full.services.worker?.healthcheck).toBeUndefined();
+    for (const [name, service] of Object.entries(full.services).filter(([name]) => name !== "worker")) {
+      expect(service.healthcheck, name).toMatchObject({ interval: "30s", timeout: "10s", retries: 3 });
+    }
+  });
+
+  it("keeps postgres, redis and localstack on the internal network only", () => {
+    for (const name of ["postgres", "redis", "localstack"]) {
+      expect(Object.keys(full.services[name]?.networks ?? {}), name).toEqual(["tradai-internal"]);
+    }
+    expect(full.networks?.["tradai-internal"]?.driver).toBe("bridge");
+    expect(full.networks?.["tradai-external"]?.driver).toBe("bridge");
+  });
+
+  it("publishes the spec's default host ports on loopback", () => {
+    const published = Object.fromEntries(
+      Object.entries(full.services).flatMap(([name, service]) =>
+        (service.ports ?? []).map((port) => [
+          name,
+          `${port.host_ip ?? ""}:${port.published ?? ""}:${port.target}`,
+        ]),
+      ),
+    );
+    expect(published).toEqual({
+      backend: "127.0.0.1:8000:8000",
+      backtest: "127.0.0.1:8001:8001",
+      "data-collection": "127.0.0.1:8002:8002",
+      "strategy-service": "127.0.0.1:8003:8003",
+      postgres: "127.0.0.1:5433:5432",
+      mlflow: "127.0.0.1:5001:5000",
+      localstack: "127.0.0.1:4566:4566",
+      redis: "127.0.0.1:6379:6379",
+      "live-trading": "127.0.0.1:8004:8004",
+      "dry-run-trading": "127.0.0.1:8005:8005",
+    });
+  });
+
+  it("runs the backtest service as root only for the Docker socket (development override)", async () => {
+    expect(full.services.backtest?.user).toBe("0:0");
+    expect(full.services.backtest?.environment?.BACKEND_LOCAL_EXECUTION_MODE).toBe("docker");
+    const base = await composeConfig(compose, [], ["docker-compose.yaml"]);
+    expect(base.services.backtest?.user).toBeUndefined();
+  });
+});
+
+describe("compose agrees with infra/shared/config.ts", () => {
+  it("has every service with its image, port, health check, URLs and dependencies", () => {
+    expect(checkComposeAgainstTopology(full, TOPOLOGY)).toEqual([]);
+  });
+
+  it("reports drift when a port in the topology changes", () => {
+    const moved = withService(TOPOLOGY, "data-collection", { port: 9002 });
+    const issues = checkComposeAgainstTopology(full, moved);
+    expect(issues).toContain(
+      "compose service data-collection (data-collection): expected container port 9002, got 8002",
+    );
+    expect(issues).toContain(
+      "compose service backend (backend-api): expected GATEWAY_DATA_COLLECTION_URL=http://data-collection:9002, got http://data-collection:8002",
+    );
+  });
+
+  it("does not depend on schedules (compose runs no scheduled functions)", () => {
+    expect(
+      checkComposeAgainstTopology(full, withSchedule(TOPOLOGY, "health-check", "rate(3 minutes)")),
+    ).toEqual([]);
+  });
+});
+
+describe("compose sets only variables the services accept", () => {
+  it("passes every prefixed variable through the service's config schema", () => {
+    const rejected: string[] = [];
+    for (const name of SERVICE_NAMES) {
+      const compose = full.services[SERVICES[name].composeService];
+      const variables = Object.keys(compose?.environment ?? {});
+      rejected.push(...rejectedVariables(name, variables).map((variable) => `${name}: ${variable}`));
+    }
+    expect(rejected).toEqual([]);
+  });
+
+  it("would catch a variable the schema does not have", () => {
+    expect(
+      rejectedVariables("backend-api", ["GATEWAY_STRATEGY_SERVICE_URL", "GATEWAY_STRATEGY_URL"]),
+    ).toEqual(["GATEWAY_STRATEGY_SERVICE_URL"]);
+    expect(acceptedVariables("backend-api")).toContain("GATEWAY_REQUEST_TIMEOUT_MS");
+    expect(acceptedVariables("strategy-container")).toContain("WORKER_POSTGRES_URL");
+  });
+});
