@@ -26,6 +26,8 @@ apt_install() {
 
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_install postgresql; fi
+# A Docker-compatible engine for the LOCAL/DOCKER executor tests (podman's Docker API service, runc).
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then apt_install podman runc; fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating venv $VENV"

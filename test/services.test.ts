@@ -1,5 +1,7 @@
 // Every service boots from its real main.ts on a real socket and answers both the standard gRPC
 // stack (@grpc/grpc-js, from the .proto files) and a Connect client (issue #2, "Done when").
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, createClient, type Client } from "@connectrpc/connect";
@@ -23,9 +25,15 @@ interface ServiceCase {
   portVariable: string;
   service: DescService;
   proto: string;
-  /** A cheap RPC to call, and the request to send. */
+  /** A cheap RPC to call. */
   method: string;
+  /** What it answers: a response (implemented) or UNIMPLEMENTED naming the issue (pending). */
+  expect: "ok" | "unimplemented";
+  env?: Record<string, string>;
 }
+
+const stateDir = mkdtempSync(path.join(tmpdir(), "tradai-services-test-"));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const CASES: ServiceCase[] = [
   {
@@ -35,6 +43,11 @@ const CASES: ServiceCase[] = [
     service: BacktestService,
     proto: "tradai/backtest/v1/backtest.proto",
     method: "ListBacktests",
+    expect: "ok",
+    env: {
+      BACKEND_SQLITE_PATH: path.join(stateDir, "backtests.db"),
+      BACKEND_RESULT_STORE: path.join(stateDir, "results"),
+    },
   },
   {
     name: "data-collection",
@@ -43,6 +56,7 @@ const CASES: ServiceCase[] = [
     service: DataCollectionService,
     proto: "tradai/data/v1/data_collection.proto",
     method: "GetDatasetMetadata",
+    expect: "unimplemented",
   },
   {
     name: "strategy",
@@ -51,6 +65,7 @@ const CASES: ServiceCase[] = [
     service: StrategyService,
     proto: "tradai/strategy/v1/strategy.proto",
     method: "ListStrategies",
+    expect: "unimplemented",
   },
   {
     name: "live-trading",
@@ -60,6 +75,7 @@ const CASES: ServiceCase[] = [
     service: TradingService,
     proto: "tradai/trading/v1/trading.proto",
     method: "ListBots",
+    expect: "unimplemented",
   },
   {
     name: "dry-run-trading",
@@ -69,6 +85,7 @@ const CASES: ServiceCase[] = [
     service: TradingService,
     proto: "tradai/trading/v1/trading.proto",
     method: "ListBots",
+    expect: "unimplemented",
   },
 ];
 
@@ -129,9 +146,14 @@ describe.each(CASES)("$name service", (testCase) => {
       const unknown = await grpcCall(health, "Check", { service: "nope.v1.Nope" });
       expect(unknown.error?.code).toBe(grpc.status.NOT_FOUND);
       const call = await grpcCall(service, testCase.method, {});
-      // Until the issue that implements the service lands, RPCs answer UNIMPLEMENTED naming it.
-      expect(call.error?.code).toBe(grpc.status.UNIMPLEMENTED);
-      expect(call.error?.details).toMatch(/not implemented yet \(issue/);
+      if (testCase.expect === "ok") {
+        expect(call.error).toBeNull();
+        expect(call.value).toBeTypeOf("object");
+      } else {
+        // Until the issue that implements the service lands, RPCs answer UNIMPLEMENTED naming it.
+        expect(call.error?.code).toBe(grpc.status.UNIMPLEMENTED);
+        expect(call.error?.details).toMatch(/not implemented yet \(issue/);
+      }
     } finally {
       health.close();
       service.close();
@@ -147,7 +169,8 @@ describe.each(CASES)("$name service", (testCase) => {
       (request: object) => Promise<unknown>
     >;
     const methodName = testCase.service.methods.find((method) => method.name === testCase.method)!.localName;
-    await expect(client[methodName]!({})).rejects.toMatchObject({ code: Code.Unimplemented });
+    if (testCase.expect === "ok") await expect(client[methodName]!({})).resolves.toBeTypeOf("object");
+    else await expect(client[methodName]!({})).rejects.toMatchObject({ code: Code.Unimplemented });
   });
 
   it("serves GET /api/v1/health and exits 0 on SIGTERM", async () => {

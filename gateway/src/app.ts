@@ -7,6 +7,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { Code } from "@connectrpc/connect";
 import { problem, toProblemDetails, withRequestId, type Logger, type FieldViolation } from "@tradai/common";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { registerBacktestRoutes } from "./routes/backtest-routes";
 import { registerHealthRoutes } from "./routes/health-routes";
 import { registerStrategyRoutes } from "./routes/strategy-routes";
 import type { ServiceDirectory } from "./service-directory";
@@ -141,6 +142,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   registerHealthRoutes(app, options.services, version);
   registerStrategyRoutes(app, options.services);
+  registerBacktestRoutes(app, options.services);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, () => app.swagger());
   return app;
 }

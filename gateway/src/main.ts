@@ -1,11 +1,10 @@
 // Gateway process (port 8000). Config under GATEWAY_*; a bad value stops start-up naming it.
 import {
   commonServiceFields,
-  ConfigError,
   createLogger,
   describeConfig,
   integerField,
-  loadConfig,
+  loadConfigOrExit,
   startTelemetry,
   urlField,
 } from "@tradai/common";
@@ -23,16 +22,7 @@ const schema = {
   bodyLimitBytes: integerField({ description: "largest request body", default: 1024 * 1024, min: 1024 }),
 };
 
-let config;
-try {
-  config = loadConfig({ prefix: "GATEWAY_", schema, env: process.env });
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`gateway: ${error.message}\n`);
-    process.exit(78);
-  }
-  throw error;
-}
+const config = loadConfigOrExit("gateway", { prefix: "GATEWAY_", schema, env: process.env });
 const telemetry = startTelemetry({
   serviceName: "gateway",
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -227,3 +227,19 @@ export function describeConfig<S extends ConfigSchema>(
   }
   return out;
 }
+
+/**
+ * For process entry points: loads the config or, when it is invalid, prints every problem and
+ * exits with 78 (EX_CONFIG) — a bad value stops start-up with the variable named.
+ */
+export function loadConfigOrExit<S extends ConfigSchema>(processName: string, options: LoadConfigOptions<S>): ConfigOf<S> {
+  try {
+    return loadConfig(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${processName}: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}

@@ -7,6 +7,7 @@ export {
   integerField,
   listField,
   loadConfig,
+  loadConfigOrExit,
   numberField,
   optionalStringField,
   portField,

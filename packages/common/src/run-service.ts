@@ -2,10 +2,9 @@
 // then telemetry, then the service itself; SIGTERM/SIGINT close it gracefully and exit 0.
 import {
   booleanField,
-  ConfigError,
   describeConfig,
   enumField,
-  loadConfig,
+  loadConfigOrExit,
   portField,
   stringField,
   type ConfigOf,
@@ -54,16 +53,7 @@ export interface RunServiceOptions<S extends ConfigSchema> {
 /** Starts a service process; never returns normally (exits on signals). */
 export async function runService<S extends ConfigSchema>(options: RunServiceOptions<S>): Promise<void> {
   const schema = { ...commonServiceFields(options.defaultPort), ...options.schema };
-  let config: ConfigOf<typeof schema>;
-  try {
-    config = loadConfig({ prefix: options.prefix, schema, env: options.env });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${options.name}: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(options.name, { prefix: options.prefix, schema, env: options.env });
   const telemetry = startTelemetry({
     serviceName: options.name,
     serviceVersion: options.version,

@@ -1,21 +1,133 @@
 // BacktestService (port 8001): job orchestration of the spec's backend-api (§3.1, §4).
-import { pendingHandlers, registerService, runService } from "@tradai/common";
+import { createAwsClients } from "@tradai/aws";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { registerService, runService } from "@tradai/common";
 import { BacktestService } from "@tradai/proto";
+import { createBacktestHandlers } from "./api/backtest-handlers";
+import type { BacktestJobSubmitter } from "./core/backtest-job-submitter";
+import { createBacktestService } from "./core/backtest-service";
+import type { WorkflowStateRepository } from "./core/workflow-state-repository";
+import { backtestConfigSchema, type BacktestSettings } from "./infrastructure/backtest-config";
+import { createDynamoDbWorkflowStateRepository } from "./infrastructure/dynamodb-workflow-state-repository";
+import { ExecutorFactory } from "./infrastructure/executor-factory";
+import { createPostgresWorkflowStateRepository } from "./infrastructure/postgres-workflow-state-repository";
+import { createResultStore } from "./infrastructure/result-store";
+import { createMarketDataClient, createStrategyCatalogClient } from "./infrastructure/service-clients";
+import { createSqliteWorkflowStateRepository } from "./infrastructure/sqlite-workflow-state-repository";
+
+function awsFor(settings: BacktestSettings) {
+  return createAwsClients({
+    region: settings.awsRegion ?? "eu-central-1",
+    ...(settings.awsEndpointUrl === undefined ? {} : { endpoint: settings.awsEndpointUrl }),
+  });
+}
+
+async function openRepository(settings: BacktestSettings): Promise<WorkflowStateRepository> {
+  switch (settings.stateStore) {
+    case "postgres":
+      if (settings.postgresUrl === undefined)
+        throw new Error(
+          "BACKEND_POSTGRES_URL: expected a PostgreSQL URL for BACKEND_STATE_STORE=postgres, got nothing",
+        );
+      return createPostgresWorkflowStateRepository({ connectionString: settings.postgresUrl });
+    case "dynamodb":
+      return createDynamoDbWorkflowStateRepository({
+        clients: awsFor(settings),
+        tableName: settings.workflowStateTable,
+      });
+    default:
+      return createSqliteWorkflowStateRepository({ path: settings.sqlitePath });
+  }
+}
+
+/** Env for LOCAL workers (processes or containers): the same stores the service uses. */
+function workerEnv(settings: BacktestSettings): Record<string, string> {
+  return {
+    WORKER_STATE_STORE: settings.stateStore === "dynamodb" ? "sqlite" : settings.stateStore,
+    WORKER_SQLITE_PATH: settings.sqlitePath,
+    ...(settings.postgresUrl === undefined ? {} : { WORKER_POSTGRES_URL: settings.postgresUrl }),
+    WORKER_RESULT_STORE: settings.resultStore,
+    ...(settings.mlflowTrackingUri === undefined
+      ? {}
+      : { WORKER_MLFLOW_TRACKING_URI: settings.mlflowTrackingUri }),
+  };
+}
 
 await runService({
   name: "backtest",
   prefix: "BACKEND_",
   defaultPort: 8001,
-  schema: {},
+  schema: backtestConfigSchema,
   env: process.env,
-  async build() {
-    return {
-      services: [
-        registerService(
-          BacktestService,
-          pendingHandlers(BacktestService, "backtest orchestration", "issue #6"),
+  async build(settings, logger) {
+    const repository = await openRepository(settings);
+    const results = createResultStore(settings.resultStore, () => awsFor(settings));
+    let onJobLost: (jobId: string, reason: string) => Promise<void> = async () => undefined;
+    const submitter: BacktestJobSubmitter | undefined = ExecutorFactory.createWithFallback(
+      {
+        mode: settings.executorMode,
+        localExecutionMode: settings.localExecutionMode,
+        workerEntry: settings.workerEntry,
+        localWorkers: settings.localWorkers,
+        workerEnv: workerEnv(settings),
+        ...(settings.workerImage === undefined ? {} : { workerImage: settings.workerImage }),
+        dockerSocket: settings.dockerSocket,
+        ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
+        queueName: settings.queueName,
+        ...(settings.awsRegion === undefined ? {} : { awsRegion: settings.awsRegion }),
+        ...(settings.awsEndpointUrl === undefined ? {} : { awsEndpoint: settings.awsEndpointUrl }),
+        ...(settings.backtestQueueUrl === undefined ? {} : { backtestQueueUrl: settings.backtestQueueUrl }),
+        ...(settings.ecsCluster === undefined ? {} : { ecsCluster: settings.ecsCluster }),
+        ecsSubnets: settings.ecsSubnets,
+        ecsSecurityGroups: settings.ecsSecurityGroups,
+        ...(settings.ecsTaskDefinition === undefined
+          ? {}
+          : { ecsTaskDefinition: settings.ecsTaskDefinition }),
+        ...(settings.stepfunctionsStateMachineArn === undefined
+          ? {}
+          : { stepFunctionsStateMachineArn: settings.stepfunctionsStateMachineArn }),
+        devMode: settings.devMode,
+      },
+      { logger, onJobLost: (jobId, reason) => onJobLost(jobId, reason) },
+    );
+    const unconfigured: BacktestJobSubmitter = {
+      executor: "NONE",
+      submit: () =>
+        Promise.reject(
+          new ConnectError(
+            `backtests are disabled: executor ${settings.executorMode} is not configured (see the start-up log)`,
+            Code.FailedPrecondition,
+          ),
         ),
+      cancel: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const service = createBacktestService({
+      repository,
+      submitter: submitter ?? unconfigured,
+      strategies: createStrategyCatalogClient(settings.strategyServiceUrl),
+      marketData: createMarketDataClient(settings.dataCollectionUrl),
+      results,
+      logger,
+    });
+    onJobLost = service.jobLost;
+    return {
+      services: [registerService(BacktestService, createBacktestHandlers(service))],
+      dependencyChecks: [
+        { name: "state-store", check: async () => void (await repository.list({ pageSize: 1 })) },
+        ...(submitter?.check
+          ? [
+              {
+                name: `executor ${submitter.executor}`,
+                check: (signal: AbortSignal) => submitter.check!(signal),
+              },
+            ]
+          : []),
       ],
+      dispose: async () => {
+        await submitter?.close();
+        await repository.close();
+      },
     };
   },
 });

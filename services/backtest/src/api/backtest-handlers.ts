@@ -1,0 +1,62 @@
+// BacktestService RPCs: transport → domain calls, nothing else.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { currentTraceHeaders, toConnectError } from "@tradai/common";
+import type { BacktestService } from "@tradai/proto";
+import type { BacktestServiceCore } from "../core/backtest-service";
+import { configFromProto, jobToProto, statusFromProto, statusToProto } from "./backtest-mapping";
+import { resultToProto } from "./result-mapping";
+
+export function createBacktestHandlers(service: BacktestServiceCore): ServiceImpl<typeof BacktestService> {
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toConnectError(error);
+    }
+  };
+  return {
+    submitBacktest: (request) =>
+      guard(async () => {
+        const { job, existing } = await service.submit({
+          config: configFromProto(request.config),
+          ...(request.idempotencyKey === "" ? {} : { idempotencyKey: request.idempotencyKey }),
+          traceHeaders: currentTraceHeaders(),
+        });
+        return { jobId: job.jobId, status: statusToProto(job.status), existing };
+      }),
+    getBacktest: (request) => guard(async () => ({ job: jobToProto(await service.get(request.jobId)) })),
+    listBacktests: (request) =>
+      guard(async () => {
+        const status = statusFromProto(request.status);
+        const page = await service.list({
+          ...(request.strategy === "" ? {} : { strategy: request.strategy }),
+          ...(status === undefined ? {} : { status }),
+          ...(request.created?.start === undefined
+            ? {}
+            : { createdFrom: timestampDate(request.created.start) }),
+          ...(request.created?.end === undefined ? {} : { createdTo: timestampDate(request.created.end) }),
+          ...(request.page?.pageSize ? { pageSize: request.page.pageSize } : {}),
+          ...(request.page?.pageToken ? { pageToken: request.page.pageToken } : {}),
+        });
+        return {
+          jobs: page.jobs.map(jobToProto),
+          page: { nextPageToken: page.nextPageToken ?? "", totalSize: -1n },
+        };
+      }),
+    cancelBacktest: (request) =>
+      guard(async () => ({ job: jobToProto(await service.cancel(request.jobId)) })),
+    async *watchBacktest(request, context) {
+      try {
+        for await (const job of service.watch(request.jobId, context.signal)) yield { job: jobToProto(job) };
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    },
+    getBacktestResult: (request) =>
+      guard(async () => {
+        const { job, result } = await service.result(request.jobId);
+        return resultToProto(job, result);
+      }),
+  };
+}

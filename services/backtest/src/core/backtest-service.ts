@@ -1,0 +1,214 @@
+// BacktestService's domain logic (the spec's §4 sequence): validate through the strategy service,
+// ensure data through data collection, record the job QUEUED, hand it to the executor. A
+// submission that fails after the record was written removes the record again — no half-written
+// job is left behind.
+import { Code } from "@connectrpc/connect";
+import { DomainError, invalidArgument, type FieldViolation, type Logger } from "@tradai/common";
+import type { BacktestJobSubmitter } from "./backtest-job-submitter";
+import { isFinalStatus, type BacktestConfig, type BacktestJob } from "./backtest-job";
+import { parseTimerange, type Timerange } from "./timerange";
+import {
+  JobNotFoundError,
+  type JobPage,
+  type ListJobsQuery,
+  type WorkflowStateRepository,
+} from "./workflow-state-repository";
+
+/** The strategy service, as the backtest service needs it. */
+export interface StrategyCatalog {
+  /**
+   * Checks the run config (strategy exists, version, parameters, pairs, timerange, stake, fee) and
+   * resolves the strategy version; returns every problem, each naming its field.
+   */
+  validate(
+    config: BacktestConfig,
+  ): Promise<{ violations: FieldViolation[]; version: string; startupCandles: number }>;
+}
+
+/** The data-collection service, as the backtest service needs it. */
+export interface MarketData {
+  /** Makes sure the candles exist (fetching them when missing); rejects naming what is missing. */
+  ensure(request: {
+    exchange: string;
+    pairs: string[];
+    timeframe: string;
+    range: Timerange;
+    startupCandles: number;
+  }): Promise<void>;
+}
+
+/** Where workers put full results. */
+export interface ResultReader {
+  read(resultUri: string): Promise<unknown>;
+}
+
+export interface BacktestServiceDeps {
+  repository: WorkflowStateRepository;
+  submitter: BacktestJobSubmitter;
+  strategies: StrategyCatalog;
+  marketData: MarketData;
+  results: ResultReader;
+  logger: Logger;
+  /** How often `watch` polls the state store; default 200 ms. */
+  watchIntervalMs?: number;
+}
+
+export interface SubmitRequest {
+  config: BacktestConfig;
+  idempotencyKey?: string;
+  traceHeaders: Record<string, string>;
+}
+
+function checkShape(config: BacktestConfig): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const need = (field: keyof BacktestConfig, ok: boolean, expected: string) => {
+    if (!ok)
+      violations.push({ field, message: `invalid ${field}`, expected, found: JSON.stringify(config[field]) });
+  };
+  need("strategy", typeof config.strategy === "string" && config.strategy !== "", "a strategy name");
+  need("exchange", typeof config.exchange === "string" && config.exchange !== "", "a ccxt exchange id");
+  need("timeframe", typeof config.timeframe === "string" && config.timeframe !== "", "a timeframe like 5m");
+  need("pairs", Array.isArray(config.pairs) && config.pairs.length > 0, "at least one pair");
+  if (typeof config.timerange !== "string" || config.timerange === "") {
+    violations.push({
+      field: "timerange",
+      message: "missing timerange",
+      expected: '"YYYYMMDD-YYYYMMDD"',
+      found: JSON.stringify(config.timerange),
+    });
+  } else {
+    const { error } = parseTimerange(config.timerange);
+    if (error !== undefined) violations.push({ field: "timerange", message: error, found: config.timerange });
+  }
+  return violations;
+}
+
+export function createBacktestService(deps: BacktestServiceDeps) {
+  const { repository, submitter, logger } = deps;
+
+  const submit = async ({
+    config,
+    idempotencyKey,
+    traceHeaders,
+  }: SubmitRequest): Promise<{ job: BacktestJob; existing: boolean }> => {
+    if (idempotencyKey !== undefined && idempotencyKey !== "") {
+      const previous = await repository.findByIdempotencyKey(idempotencyKey);
+      if (previous) return { job: previous, existing: true };
+    }
+    const shape = checkShape(config);
+    if (shape.length > 0)
+      throw invalidArgument(`invalid backtest request: ${shape.map((item) => item.field).join(", ")}`, shape);
+    const { violations, version, startupCandles } = await deps.strategies.validate(config);
+    if (violations.length > 0) {
+      throw invalidArgument(
+        `invalid backtest request: ${violations.map((item) => item.field).join(", ")}`,
+        violations,
+      );
+    }
+    const resolved: BacktestConfig = { ...config, strategy_version: version };
+    await deps.marketData.ensure({
+      exchange: resolved.exchange,
+      pairs: resolved.pairs,
+      timeframe: resolved.timeframe,
+      range: parseTimerange(resolved.timerange).range ?? {},
+      startupCandles,
+    });
+    const created = await repository.create({
+      config: resolved,
+      executor: submitter.executor,
+      ...(idempotencyKey === undefined || idempotencyKey === "" ? {} : { idempotencyKey }),
+    });
+    if (created.existing) return created;
+    try {
+      const receipt = await submitter.submit({ jobId: created.job.jobId, config: resolved, traceHeaders });
+      const job = await repository.annotate(created.job.jobId, {
+        executor: receipt.executor,
+        executionId: receipt.reference,
+      });
+      logger.info(
+        { job_id: job.jobId, executor: receipt.executor, reference: receipt.reference },
+        "backtest queued",
+      );
+      return { job, existing: false };
+    } catch (error) {
+      await repository
+        .delete(created.job.jobId)
+        .catch((deleteError: unknown) =>
+          logger.error(
+            { err: deleteError, job_id: created.job.jobId },
+            "could not remove the record of a job the executor refused",
+          ),
+        );
+      throw error;
+    }
+  };
+
+  const get = async (jobId: string): Promise<BacktestJob> => {
+    const job = await repository.get(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  };
+
+  const cancel = async (jobId: string): Promise<BacktestJob> => {
+    const job = await get(jobId);
+    if (isFinalStatus(job.status)) {
+      throw new DomainError(Code.FailedPrecondition, `backtest job ${jobId} is already ${job.status}`);
+    }
+    const cancelled = await repository.transition(jobId, { to: "CANCELLED", error: "cancelled by request" });
+    await submitter
+      .cancel(jobId)
+      .catch((error: unknown) =>
+        logger.warn({ err: error, job_id: jobId }, "executor could not stop the job"),
+      );
+    return cancelled;
+  };
+
+  /** Yields the job now and after every change, until it reaches a final status or `signal` aborts. */
+  async function* watch(jobId: string, signal: AbortSignal): AsyncGenerator<BacktestJob> {
+    let last = -1;
+    const interval = deps.watchIntervalMs ?? 200;
+    while (!signal.aborted) {
+      const job = await get(jobId);
+      if (job.version !== last) {
+        last = job.version;
+        yield job;
+      }
+      if (isFinalStatus(job.status)) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, interval);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  const result = async (jobId: string): Promise<{ job: BacktestJob; result: unknown }> => {
+    const job = await get(jobId);
+    if (job.status !== "COMPLETED" || job.resultUri === undefined) {
+      throw new DomainError(
+        Code.FailedPrecondition,
+        `backtest job ${jobId} has no result: it is ${job.status}`,
+      );
+    }
+    return { job, result: await deps.results.read(job.resultUri) };
+  };
+
+  const list = (query: ListJobsQuery): Promise<JobPage> => repository.list(query);
+
+  /** Called when an executor lost a job (worker process or container died): mark it FAILED. */
+  const jobLost = async (jobId: string, reason: string): Promise<void> => {
+    const job = await repository.get(jobId);
+    if (!job || isFinalStatus(job.status)) return;
+    await repository.transition(jobId, { to: "FAILED", error: reason });
+  };
+
+  return { submit, get, list, cancel, watch, result, jobLost };
+}
+
+export type BacktestServiceCore = ReturnType<typeof createBacktestService>;

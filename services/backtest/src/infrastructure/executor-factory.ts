@@ -1,0 +1,182 @@
+// ExecutorFactory (the spec's §4 table): builds the BacktestJobSubmitter for the configured
+// ExecutorMode. `create()` names every missing setting at once; `createWithFallback()` returns
+// undefined in dev mode instead of failing, so a laptop without AWS still starts.
+import { createAwsClients } from "@tradai/aws";
+import type { Logger } from "@tradai/common";
+import { ExecutorMode, LocalExecutionMode, type BacktestJobSubmitter } from "../core/backtest-job-submitter";
+import { createEcsSubmitter, createSqsSubmitter, createStepFunctionsSubmitter } from "./cloud-submitters";
+import { createLocalDockerSubmitter } from "./local-docker-submitter";
+import { createLocalSubprocessSubmitter } from "./local-subprocess-submitter";
+import { createQueueSubmitter } from "./queue-submitter";
+
+/** Everything any executor may need; which fields are required depends on the mode. */
+export interface ExecutorSettings {
+  mode: ExecutorMode;
+  localExecutionMode: LocalExecutionMode;
+  /** LOCAL/SUBPROCESS */
+  workerEntry?: string;
+  localWorkers?: number;
+  /** Env for local workers and worker containers. */
+  workerEnv?: Record<string, string>;
+  /** LOCAL/DOCKER */
+  dockerSocket?: string;
+  workerImage?: string;
+  workerCommand?: string[];
+  dockerBinds?: string[];
+  /** QUEUE */
+  redisUrl?: string;
+  queueName?: string;
+  /** SQS / ECS / STEPFUNCTIONS */
+  awsRegion?: string;
+  awsEndpoint?: string;
+  backtestQueueUrl?: string;
+  ecsCluster?: string;
+  ecsSubnets?: string[];
+  ecsSecurityGroups?: string[];
+  ecsTaskDefinition?: string;
+  stepFunctionsStateMachineArn?: string;
+  devMode?: boolean;
+}
+
+export interface ExecutorCallbacks {
+  logger: Logger;
+  /** A local worker or container died with the job: mark it FAILED. */
+  onJobLost(jobId: string, reason: string): Promise<void> | void;
+}
+
+export class ExecutorConfigError extends Error {
+  constructor(
+    readonly mode: string,
+    readonly missing: string[],
+  ) {
+    super(`executor ${mode} is not configured: expected ${missing.join(", ")} to be set, got nothing`);
+    this.name = "ExecutorConfigError";
+  }
+}
+
+export type ExecutorResult =
+  { ok: true; submitter: BacktestJobSubmitter } | { ok: false; error: ExecutorConfigError };
+
+const isSet = (value: string | undefined) => value !== undefined && value !== "";
+const isListSet = (value: string[] | undefined) => value !== undefined && value.length > 0;
+
+/** The env variables each mode requires, with the settings they fill. */
+export function missingSettings(settings: ExecutorSettings): string[] {
+  const missing: string[] = [];
+  const need = (ok: boolean, variable: string) => {
+    if (!ok) missing.push(variable);
+  };
+  switch (settings.mode) {
+    case ExecutorMode.LOCAL:
+      if (settings.localExecutionMode === LocalExecutionMode.DOCKER)
+        need(isSet(settings.workerImage), "BACKEND_WORKER_IMAGE");
+      else need(isSet(settings.workerEntry), "BACKEND_WORKER_ENTRY");
+      break;
+    case ExecutorMode.QUEUE:
+      need(isSet(settings.redisUrl), "BACKEND_REDIS_URL");
+      break;
+    case ExecutorMode.SQS:
+      need(isSet(settings.backtestQueueUrl), "BACKEND_BACKTEST_QUEUE_URL");
+      need(isSet(settings.awsRegion), "BACKEND_AWS_REGION");
+      break;
+    case ExecutorMode.ECS:
+      need(isSet(settings.ecsCluster), "BACKEND_ECS_CLUSTER");
+      need(isListSet(settings.ecsSubnets), "BACKEND_ECS_SUBNETS");
+      need(isListSet(settings.ecsSecurityGroups), "BACKEND_ECS_SECURITY_GROUPS");
+      need(isSet(settings.ecsTaskDefinition), "BACKEND_ECS_TASK_DEFINITION");
+      need(isSet(settings.awsRegion), "BACKEND_AWS_REGION");
+      break;
+    case ExecutorMode.STEPFUNCTIONS:
+      need(isSet(settings.stepFunctionsStateMachineArn), "BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN");
+      need(isSet(settings.awsRegion), "BACKEND_AWS_REGION");
+      break;
+  }
+  return missing;
+}
+
+export const ExecutorFactory = {
+  create(settings: ExecutorSettings, callbacks: ExecutorCallbacks): ExecutorResult {
+    const missing = missingSettings(settings);
+    const label =
+      settings.mode === ExecutorMode.LOCAL ? `LOCAL/${settings.localExecutionMode}` : settings.mode;
+    if (missing.length > 0) return { ok: false, error: new ExecutorConfigError(label, missing) };
+    const aws = () =>
+      createAwsClients({
+        region: settings.awsRegion ?? "",
+        ...(settings.awsEndpoint === undefined ? {} : { endpoint: settings.awsEndpoint }),
+      });
+    switch (settings.mode) {
+      case ExecutorMode.LOCAL:
+        return {
+          ok: true,
+          submitter:
+            settings.localExecutionMode === LocalExecutionMode.DOCKER
+              ? createLocalDockerSubmitter({
+                  image: settings.workerImage ?? "",
+                  ...(settings.dockerSocket === undefined ? {} : { socketPath: settings.dockerSocket }),
+                  ...(settings.workerCommand === undefined ? {} : { command: settings.workerCommand }),
+                  env: settings.workerEnv ?? {},
+                  binds: settings.dockerBinds ?? [],
+                  logger: callbacks.logger,
+                  onJobLost: callbacks.onJobLost,
+                })
+              : createLocalSubprocessSubmitter({
+                  workerEntry: settings.workerEntry ?? "",
+                  workers: settings.localWorkers ?? 1,
+                  env: settings.workerEnv ?? {},
+                  logger: callbacks.logger,
+                  onJobLost: callbacks.onJobLost,
+                }),
+        };
+      case ExecutorMode.QUEUE:
+        return {
+          ok: true,
+          submitter: createQueueSubmitter({
+            redisUrl: settings.redisUrl ?? "",
+            ...(settings.queueName === undefined ? {} : { queueName: settings.queueName }),
+          }),
+        };
+      case ExecutorMode.SQS:
+        return {
+          ok: true,
+          submitter: createSqsSubmitter({ aws: aws(), queueUrl: settings.backtestQueueUrl ?? "" }),
+        };
+      case ExecutorMode.ECS:
+        return {
+          ok: true,
+          submitter: createEcsSubmitter({
+            aws: aws(),
+            cluster: settings.ecsCluster ?? "",
+            subnets: settings.ecsSubnets ?? [],
+            securityGroups: settings.ecsSecurityGroups ?? [],
+            taskDefinition: settings.ecsTaskDefinition ?? "",
+          }),
+        };
+      case ExecutorMode.STEPFUNCTIONS:
+        return {
+          ok: true,
+          submitter: createStepFunctionsSubmitter({
+            aws: aws(),
+            stateMachineArn: settings.stepFunctionsStateMachineArn ?? "",
+          }),
+        };
+    }
+  },
+
+  /** Like `create`, but in dev mode an unconfigured executor yields undefined (logged) instead of an error. */
+  createWithFallback(
+    settings: ExecutorSettings,
+    callbacks: ExecutorCallbacks,
+  ): BacktestJobSubmitter | undefined {
+    const result = ExecutorFactory.create(settings, callbacks);
+    if (result.ok) return result.submitter;
+    if (settings.devMode === true) {
+      callbacks.logger.warn(
+        { missing: result.error.missing },
+        `${result.error.message}; dev mode: backtests are disabled`,
+      );
+      return undefined;
+    }
+    throw result.error;
+  },
+};

@@ -1,0 +1,110 @@
+// QUEUE executor: BullMQ on Redis. The job id is the BullMQ job id, so a resubmission of the same
+// job is a no-op; the trace context travels in the job data. Redis down → fail fast (UNAVAILABLE),
+// never a job record without a queue entry (the service deletes the record when submit throws).
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Queue } from "bullmq";
+import {
+  encodeJobMessage,
+  type BacktestJobMessage,
+  type BacktestJobSubmitter,
+  type SubmissionReceipt,
+} from "../core/backtest-job-submitter";
+
+export const DEFAULT_BACKTEST_QUEUE = "tradai-backtests";
+
+export interface QueueSubmitterOptions {
+  /** redis://host:port[/db] */
+  redisUrl: string;
+  /** BullMQ queue name; default "tradai-backtests". */
+  queueName?: string;
+  /** Longest a submission waits for Redis before failing with UNAVAILABLE; default 2000 ms. */
+  submitTimeoutMs?: number;
+  /** Attempts per job when the worker crashes or hits a retryable error; default 2. */
+  attempts?: number;
+}
+
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  db: number;
+  password?: string;
+  username?: string;
+}
+
+/** Parses redis://[user:password@]host:port[/db] into BullMQ connection options. */
+export function redisConnection(redisUrl: string): RedisEndpoint {
+  const url = new URL(redisUrl);
+  return {
+    host: url.hostname,
+    port: Number(url.port === "" ? 6379 : url.port),
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+    ...(url.password === "" ? {} : { password: decodeURIComponent(url.password) }),
+    ...(url.username === "" ? {} : { username: decodeURIComponent(url.username) }),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createQueueSubmitter(options: QueueSubmitterOptions): BacktestJobSubmitter {
+  const queueName = options.queueName ?? DEFAULT_BACKTEST_QUEUE;
+  const queue = new Queue(queueName, {
+    connection: {
+      ...redisConnection(options.redisUrl),
+      // Fail fast instead of buffering commands while Redis is down.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+    },
+    defaultJobOptions: {
+      attempts: options.attempts ?? 2,
+      backoff: { type: "exponential", delay: 1_000 },
+      removeOnComplete: { count: 10_000 },
+      removeOnFail: { count: 10_000 },
+    },
+  });
+  // Connection errors surface through add(); keep them from crashing the process as unhandled events.
+  queue.on("error", () => undefined);
+
+  const unavailable = (error: unknown) =>
+    new ConnectError(
+      `the backtest queue (Redis at ${new URL(options.redisUrl).host}) is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      Code.Unavailable,
+      undefined,
+      undefined,
+      error,
+    );
+
+  return {
+    executor: "QUEUE",
+    async submit(message: BacktestJobMessage): Promise<SubmissionReceipt> {
+      try {
+        const job = await withTimeout(
+          queue.add("backtest", encodeJobMessage(message), { jobId: message.jobId }),
+          options.submitTimeoutMs ?? 2_000,
+        );
+        return { executor: "QUEUE", reference: `${queueName}/${job.id ?? message.jobId}` };
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    async cancel(jobId: string): Promise<void> {
+      const job = await queue.getJob(jobId);
+      // A waiting or delayed job is removed; an active one sees CANCELLED in the state store.
+      if (job && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove();
+    },
+    async check(): Promise<void> {
+      await queue.getJobCountByTypes("waiting");
+    },
+    async close(): Promise<void> {
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// The strategy and data-collection services, as the backtest core's StrategyCatalog and
+// MarketData ports, over Connect clients with deadlines.
+import type { JsonObject } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createServiceClient, type FieldViolation } from "@tradai/common";
+import { DataCollectionService, StrategyService } from "@tradai/proto";
+import type { BacktestConfig } from "../core/backtest-job";
+import type { MarketData, StrategyCatalog } from "../core/backtest-service";
+
+export function createStrategyCatalogClient(baseUrl: string, timeoutMs = 10_000): StrategyCatalog {
+  const client = createServiceClient(StrategyService, baseUrl, { timeoutMs });
+  return {
+    async validate(config: BacktestConfig) {
+      let strategy;
+      try {
+        strategy = (await client.getStrategy({ name: config.strategy, version: config.strategy_version }))
+          .strategy;
+      } catch (error) {
+        if (error instanceof ConnectError && error.code === Code.NotFound) {
+          const field = config.strategy_version === "" ? "strategy" : "strategy_version";
+          return {
+            violations: [
+              {
+                field,
+                message: error.rawMessage,
+                expected: "a registered strategy (and version)",
+                found: JSON.stringify(config[field]),
+              },
+            ],
+            version: "",
+            startupCandles: 0,
+          };
+        }
+        throw error;
+      }
+      const values = {
+        ...config,
+        strategy_version: strategy?.version ?? config.strategy_version,
+      } as unknown as JsonObject;
+      const response = await client.validateConfig({ config: { values } });
+      const violations: FieldViolation[] = response.issues.map((issue) => ({
+        field: issue.field,
+        message: issue.message,
+        ...(issue.expected === "" ? {} : { expected: issue.expected }),
+        ...(issue.found === "" ? {} : { found: issue.found }),
+      }));
+      return {
+        violations,
+        version: strategy?.version ?? "",
+        startupCandles: strategy?.startupCandleCount ?? 0,
+      };
+    },
+  };
+}
+
+export function createMarketDataClient(baseUrl: string, timeoutMs = 300_000): MarketData {
+  const client = createServiceClient(DataCollectionService, baseUrl, { timeoutMs });
+  return {
+    async ensure(request) {
+      await client.ensureData({
+        exchange: request.exchange,
+        symbols: request.pairs,
+        timeframe: request.timeframe,
+        range: {
+          ...(request.range.startMs === undefined ? {} : { start: timestampFromMs(request.range.startMs) }),
+          ...(request.range.endMs === undefined ? {} : { end: timestampFromMs(request.range.endMs) }),
+        },
+        startupCandles: request.startupCandles,
+      });
+    },
+  };
+}

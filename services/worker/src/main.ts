@@ -1,0 +1,146 @@
+// The worker (deployed as the spec's strategy-container): runs backtest jobs. One code path, three
+// ways in:
+//   --ipc            a process of the backtest service's LOCAL/SUBPROCESS pool (jobs over Node IPC)
+//   --queue          a BullMQ consumer (QUEUE executor; also the k8s worker Deployment)
+//   --job <json>     one job, then exit (ECS task with the job in WORKER_JOB / container overrides,
+//                    a Kubernetes Job, or by hand)
+import { hostname } from "node:os";
+import {
+  createLogger,
+  enumField,
+  inSpan,
+  integerField,
+  loadConfigOrExit,
+  optionalStringField,
+  startTelemetry,
+  stringField,
+  urlField,
+  booleanField,
+} from "@tradai/common";
+import {
+  createPostgresWorkflowStateRepository,
+  createSqliteWorkflowStateRepository,
+  decodeJobMessage,
+  DEFAULT_BACKTEST_QUEUE,
+  redisConnection,
+  type JobHandler,
+  type WorkflowStateRepository,
+} from "@tradai/backtest";
+import { createJobRunner, type JobWork } from "./core/job-runner";
+import { runIpcConsumer } from "./infrastructure/ipc-consumer";
+import { startQueueConsumer } from "./infrastructure/queue-consumer";
+
+const schema = {
+  stateStore: enumField(["sqlite", "postgres"], { description: "where job state lives", default: "sqlite" }),
+  sqlitePath: stringField({ description: "SQLite state database", default: ".tradai/state/backtests.db" }),
+  postgresUrl: optionalStringField({ description: "PostgreSQL URL (state store postgres)" }),
+  redisUrl: urlField({
+    description: "Redis for --queue",
+    default: "redis://127.0.0.1:6379",
+    protocols: ["redis", "rediss"],
+  }),
+  queueName: stringField({ description: "BullMQ queue", default: DEFAULT_BACKTEST_QUEUE }),
+  concurrency: integerField({ description: "jobs at once (--queue)", default: 1, min: 1, max: 64 }),
+  work: enumField(["backtest", "noop"], {
+    description: "what a job does; noop is for queue benchmarks",
+    default: "backtest",
+  }),
+  noopDelayMs: integerField({
+    description: "how long a noop job takes (benchmarks, fault tests)",
+    default: 0,
+    min: 0,
+  }),
+  job: optionalStringField({ description: "the job message for --job mode (JSON)" }),
+  logLevel: enumField(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
+    description: "log level",
+    default: "info",
+  }),
+  traceConsole: booleanField({ description: "print spans to stderr", default: false }),
+};
+
+const mode = process.argv.includes("--ipc") ? "ipc" : process.argv.includes("--queue") ? "queue" : "once";
+const jobArgument = process.argv.indexOf("--job");
+
+const config = loadConfigOrExit("worker", { prefix: "WORKER_", schema, env: process.env });
+const telemetry = startTelemetry({
+  serviceName: "worker",
+  otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  console: config.traceConsole,
+});
+const logger = createLogger({ service: "worker", level: config.logLevel });
+
+async function openRepository(): Promise<WorkflowStateRepository> {
+  if (config.stateStore === "postgres") {
+    if (config.postgresUrl === undefined)
+      throw new Error(
+        "WORKER_POSTGRES_URL: expected a PostgreSQL URL when WORKER_STATE_STORE=postgres, got nothing",
+      );
+    return createPostgresWorkflowStateRepository({ connectionString: config.postgresUrl });
+  }
+  return createSqliteWorkflowStateRepository({ path: config.sqlitePath });
+}
+
+const noopWork: JobWork = async (_message, context) => {
+  if (config.noopDelayMs > 0) {
+    context.reportProgress(50, "waiting");
+    await new Promise((resolve) => setTimeout(resolve, config.noopDelayMs));
+  }
+  context.reportProgress(100, "done");
+  return { summary: [] };
+};
+
+function selectWork(): JobWork {
+  if (config.work === "noop") return noopWork;
+  return async () => {
+    throw new Error("backtest jobs need the engine wiring (issue #6, in progress)");
+  };
+}
+
+let repository: WorkflowStateRepository;
+try {
+  repository = await openRepository();
+} catch (error) {
+  // One readable line: the LOCAL/DOCKER executor and ECS surface the last log lines as the job's error.
+  logger.fatal(`cannot open the state store: ${error instanceof Error ? error.message : String(error)}`);
+  await telemetry.shutdown();
+  process.exit(1);
+}
+const workerId = `${hostname()}:${process.pid}`;
+const runner = createJobRunner({ repository, workerId, work: selectWork(), logger });
+const traced: JobHandler = (message, context) =>
+  inSpan("worker.run_job", () => runner(message, context), new Headers(message.traceHeaders));
+
+const shutdown = async (code: number) => {
+  await repository.close();
+  await telemetry.shutdown();
+  process.exit(code);
+};
+
+if (mode === "ipc") {
+  await runIpcConsumer(traced, logger);
+  await shutdown(0);
+} else if (mode === "queue") {
+  const consumer = startQueueConsumer(traced, {
+    connection: redisConnection(config.redisUrl),
+    queueName: config.queueName,
+    concurrency: config.concurrency,
+    logger,
+  });
+  logger.info({ queue: config.queueName, concurrency: config.concurrency }, "consuming");
+  const stop = () => void consumer.close().then(() => shutdown(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+} else {
+  const raw = jobArgument !== -1 ? process.argv[jobArgument + 1] : config.job;
+  if (raw === undefined) {
+    logger.fatal("no job: pass --job <json>, set WORKER_JOB, or use --ipc / --queue");
+    await shutdown(64);
+  }
+  const controller = new AbortController();
+  process.once("SIGTERM", () => controller.abort(new Error("SIGTERM")));
+  const outcome = await inSpan("worker.run_job", () =>
+    runner.run(decodeJobMessage(raw), { signal: controller.signal, reportProgress: () => undefined }),
+  );
+  logger.info({ outcome }, "job finished");
+  await shutdown(outcome === "failed" ? 1 : 0);
+}
