@@ -183,6 +183,7 @@ async function main() {
         env: {
           ...process.env,
           ...(component.name === "gateway" ? serviceUrls : {}),
+          ...component.env,
           [component.ownPortVariable]: String(ports.get(component.name)),
         },
         stdio: ["ignore", "pipe", "pipe"],

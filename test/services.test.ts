@@ -65,7 +65,8 @@ const CASES: ServiceCase[] = [
     service: StrategyService,
     proto: "tradai/strategy/v1/strategy.proto",
     method: "ListStrategies",
-    expect: "unimplemented",
+    expect: "ok",
+    env: { STRATEGY_SERVICE_REGISTRY_DIR: path.join(stateDir, "strategies") },
   },
   {
     name: "live-trading",

@@ -1,0 +1,236 @@
+/**
+ * Runs compiled strategies in isolation: one worker thread per load or analysis, with an empty
+ * environment, a memory cap and a time limit. A strategy that loops forever at import or in a
+ * populate hook is stopped (Worker.terminate interrupts running JavaScript) and reported; nothing
+ * a strategy does can take the service down.
+ */
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { build } from "esbuild";
+import type {
+  AnalysisResult,
+  CompiledStrategy,
+  InspectResult,
+  SandboxAnalysisRequest,
+  StrategySandbox,
+} from "../core/strategy-sandbox";
+import type { ValidationIssue } from "../core/validation-issue";
+import type { HarnessInput, HarnessIssue, HarnessOutput } from "./sandbox-protocol";
+import { createSourceMapReader } from "./source-map";
+
+export interface WorkerStrategySandboxOptions {
+  /** Longest a load + interface check + smoke run may take; default 5000 ms. */
+  loadTimeoutMs?: number;
+  /** Longest a look-ahead analysis may take; default 60 000 ms. */
+  analysisTimeoutMs?: number;
+  /** Workers running at once; more requests wait. Default 2. */
+  maxConcurrency?: number;
+  /** Old-generation heap cap per worker; default 512 MiB. */
+  maxMemoryMb?: number;
+}
+
+export interface WorkerStrategySandbox extends StrategySandbox {
+  /** Stops every running worker. */
+  close(): Promise<void>;
+}
+
+const HARNESS_PATH = fileURLToPath(new URL("./sandbox-harness.ts", import.meta.url));
+
+/** The harness and its own copy of the engine, bundled into one script. */
+function bundleHarness(): Promise<string> {
+  return build({
+    entryPoints: [HARNESS_PATH],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "node",
+    target: "node20",
+    logLevel: "silent",
+  }).then((result) => result.outputFiles[0]?.text ?? "");
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+const STACK_FRAME = /strategy-bundle\.js:(\d+):(\d+)/;
+
+function lineOf(source: string, index: number): number {
+  let line = 1;
+  for (let position = 0; position < index; position++) if (source.charCodeAt(position) === 10) line += 1;
+  return line;
+}
+
+/** Best line for a strategy field ("stoploss", "parameters.buyRsi.default", "populateEntryTrend"). */
+function locateField(source: string, field: string): number | undefined {
+  const parts = field.split(".").filter((part) => !/^\d+$/.test(part));
+  for (const part of [...parts].reverse()) {
+    if (part === "default" || part === "low" || part === "high") continue;
+    const match = new RegExp(`\\b${part.replace(/[^A-Za-z0-9_]/g, "")}\\s*[:(]`).exec(source);
+    if (match !== null) return lineOf(source, match.index);
+  }
+  const anchor = /defineStrategy\s*\(|export\s+default/.exec(source);
+  return anchor === null ? undefined : lineOf(source, anchor.index);
+}
+
+function toValidationIssue(compiled: CompiledStrategy, issue: HarnessIssue): ValidationIssue {
+  const base: ValidationIssue = {
+    field: issue.field,
+    message: issue.message,
+    ...(issue.expected === undefined ? {} : { expected: issue.expected }),
+    ...(issue.found === undefined ? {} : { found: issue.found }),
+    file: compiled.entry,
+  };
+  if (issue.stack !== undefined) {
+    const frame = STACK_FRAME.exec(issue.stack);
+    if (frame !== null) {
+      const reader = createSourceMapReader(compiled.sourceMap, (source) => source.replace(/^strategy:/, ""));
+      const position = reader.originalPosition(Number(frame[1]), Number(frame[2]));
+      if (position !== undefined) {
+        return { ...base, file: position.source, line: position.line, column: position.column };
+      }
+    }
+  }
+  if (issue.locateField === true || issue.field === "default export") {
+    const line = locateField(compiled.sources[compiled.entry] ?? "", issue.field);
+    if (line !== undefined) return { ...base, line };
+  }
+  return base;
+}
+
+export function createWorkerStrategySandbox(
+  options: WorkerStrategySandboxOptions = {},
+): WorkerStrategySandbox {
+  const loadTimeoutMs = options.loadTimeoutMs ?? 5_000;
+  const analysisTimeoutMs = options.analysisTimeoutMs ?? 60_000;
+  const semaphore = new Semaphore(options.maxConcurrency ?? 2);
+  const running = new Set<Worker>();
+  let harnessCode: Promise<string> | undefined;
+  const loadHarness = () =>
+    (harnessCode ??= bundleHarness().catch((error: unknown) => {
+      harnessCode = undefined; // retry on the next load instead of failing forever
+      throw error;
+    }));
+
+  async function runWorker(
+    compiled: CompiledStrategy,
+    input: HarnessInput,
+    timeoutMs: number,
+    what: string,
+  ): Promise<HarnessOutput> {
+    const harness = await loadHarness();
+    return semaphore.run(
+      () =>
+        new Promise<HarnessOutput>((resolve) => {
+          const worker = new Worker(harness, {
+            eval: true,
+            workerData: input,
+            env: {},
+            stdout: true,
+            stderr: true,
+            resourceLimits: { maxOldGenerationSizeMb: options.maxMemoryMb ?? 512 },
+          });
+          running.add(worker);
+          worker.stdout.resume();
+          worker.stderr.resume();
+          let settled = false;
+          const finish = (output: HarnessOutput) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            running.delete(worker);
+            void worker.terminate();
+            resolve(output);
+          };
+          const timer = setTimeout(
+            () =>
+              finish({
+                ok: false,
+                issues: [
+                  {
+                    field: "source",
+                    message: `${what} ${compiled.entry} did not finish within ${timeoutMs} ms (an endless loop at import or in a populate hook?); it was stopped`,
+                    expected: `at most ${timeoutMs} ms`,
+                    found: "still running",
+                  },
+                ],
+              }),
+            timeoutMs,
+          );
+          worker.once("message", (output: HarnessOutput) => finish(output));
+          worker.once("error", (error: Error) =>
+            finish({
+              ok: false,
+              issues: [
+                {
+                  field: "source",
+                  message: `${what} ${compiled.entry} failed: ${error.message}`,
+                  ...(error.stack === undefined ? {} : { stack: error.stack }),
+                },
+              ],
+            }),
+          );
+          worker.once("exit", (code) =>
+            finish({
+              ok: false,
+              issues: [
+                {
+                  field: "source",
+                  message: `${what} ${compiled.entry} exited (code ${code}) without a result`,
+                },
+              ],
+            }),
+          );
+        }),
+    );
+  }
+
+  return {
+    async inspect(compiled): Promise<InspectResult> {
+      const output = await runWorker(
+        compiled,
+        { task: "inspect", code: compiled.code },
+        loadTimeoutMs,
+        "loading",
+      );
+      if (!output.ok)
+        return { ok: false, issues: output.issues.map((issue) => toValidationIssue(compiled, issue)) };
+      if (output.task !== "inspect") throw new Error("sandbox answered the wrong task");
+      return { ok: true, inspection: { description: output.description, tags: output.tags } };
+    },
+    async analyze(compiled, request: SandboxAnalysisRequest): Promise<AnalysisResult> {
+      const output = await runWorker(
+        compiled,
+        { task: "analyze", code: compiled.code, request },
+        analysisTimeoutMs,
+        "analysing",
+      );
+      if (!output.ok)
+        return { ok: false, issues: output.issues.map((issue) => toValidationIssue(compiled, issue)) };
+      if (output.task !== "analyze") throw new Error("sandbox answered the wrong task");
+      return {
+        ok: true,
+        hasBias: output.hasBias,
+        findings: output.findings,
+        samplesTested: output.samplesTested,
+      };
+    },
+    async close() {
+      await Promise.all([...running].map((worker) => worker.terminate()));
+      running.clear();
+    },
+  };
+}

@@ -1,0 +1,219 @@
+// StrategyService handlers in memory (createRouterTransport) over the real core, and once over a
+// real socket (createServiceServer on port 0) with a Connect client.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  Code,
+  ConnectError,
+  createClient,
+  createRouterTransport,
+  type Client,
+  type Interceptor,
+} from "@connectrpc/connect";
+import {
+  createLogger,
+  createServiceClient,
+  createServiceServer,
+  registerService,
+  toConnectError,
+  violationsOf,
+  type ServiceServer,
+} from "@tradai/common";
+import { ParameterType, StrategyService } from "@tradai/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStrategyHandlers } from "../src/api/strategy-handlers";
+import { createStaticExchangeCatalog } from "../src/core/exchange-catalog";
+import { createStrategyService } from "../src/core/strategy-service";
+import { createCsvCandleSource } from "../src/infrastructure/csv-candle-source";
+import { createDirectoryStrategySource } from "../src/infrastructure/directory-strategy-source";
+import { createEsbuildStrategyCompiler } from "../src/infrastructure/esbuild-strategy-compiler";
+import { createFileStrategyRegistryStore } from "../src/infrastructure/file-strategy-registry-store";
+import { createWorkerStrategySandbox } from "../src/infrastructure/worker-strategy-sandbox";
+import { dataDir, minimalStrategy, strategiesDir } from "./helpers";
+
+const sandbox = createWorkerStrategySandbox({ loadTimeoutMs: 5_000 });
+let registryDir: string;
+let handlers: ReturnType<typeof createStrategyHandlers>;
+let client: Client<typeof StrategyService>;
+
+// What the service server's interceptor does: domain errors become ConnectErrors with violations.
+const errors: Interceptor = (next) => async (request) => {
+  try {
+    return await next(request);
+  } catch (error) {
+    throw toConnectError(error);
+  }
+};
+
+beforeAll(async () => {
+  registryDir = await mkdtemp(path.join(tmpdir(), "tradai-strategy-handlers-"));
+  const service = createStrategyService({
+    compiler: createEsbuildStrategyCompiler(),
+    sandbox,
+    store: createFileStrategyRegistryStore(registryDir),
+    catalog: createStaticExchangeCatalog(),
+    candles: createCsvCandleSource(dataDir),
+  });
+  await service.loadRepository(createDirectoryStrategySource(strategiesDir));
+  handlers = createStrategyHandlers(service);
+  const transport = createRouterTransport(({ service: route }) => route(StrategyService, handlers), {
+    router: { interceptors: [errors] },
+  });
+  client = createClient(StrategyService, transport);
+});
+
+afterAll(async () => {
+  await sandbox.close();
+  await rm(registryDir, { recursive: true, force: true });
+});
+
+describe("StrategyService in memory", () => {
+  it("ListStrategies returns metadata with the parameter schema", async () => {
+    const response = await client.listStrategies({ page: { pageSize: 10 } });
+    expect(response.strategies.map((strategy) => strategy.name)).toEqual([
+      "BiasedLookahead",
+      "EmaCrossTrailing",
+      "MeanReversionLongShort",
+      "SampleStrategy",
+    ]);
+    expect(response.page?.totalSize).toBe(4n);
+    const sample = response.strategies.find((strategy) => strategy.name === "SampleStrategy");
+    expect(sample?.minimalRoi.map((step) => [step.minutes, step.ratio])).toEqual([
+      [0, 0.04],
+      [30, 0.02],
+      [60, 0.01],
+    ]);
+    expect(sample?.stoploss).toBe(-0.1);
+    expect(sample?.startupCandleCount).toBe(200);
+    expect(sample?.maxOpenTrades).toBe(-1);
+    const buyRsi = sample?.parameters.find((parameter) => parameter.name === "buyRsi");
+    expect(buyRsi).toMatchObject({ type: ParameterType.INT, min: 1, max: 50, space: "buy", optimize: true });
+    expect(buyRsi?.defaultValue?.kind).toEqual({ case: "numberValue", value: 30 });
+    expect(sample?.registeredAt).toBeDefined();
+  });
+
+  it("GetStrategy returns versions and, on request, the source", async () => {
+    const response = await client.getStrategy({ name: "EmaCrossTrailing", includeSource: true });
+    expect(response.strategy?.version).toMatch(/^[0-9a-f]{64}$/);
+    expect(response.versions).toEqual([response.strategy?.version]);
+    expect(response.source).toContain('name: "EmaCrossTrailing"');
+    expect(response.strategy?.trailing).toMatchObject({
+      trailingStop: true,
+      trailingStopPositive: 0.015,
+      trailingStopPositiveOffset: 0.03,
+      trailingOnlyOffsetIsReached: true,
+    });
+    await expect(client.getStrategy({ name: "Nope" })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
+  it("RegisterStrategy creates a version once and rejects invalid sources with violations", async () => {
+    const first = await client.registerStrategy({
+      fileName: "handler_demo.ts",
+      source: minimalStrategy("HandlerDemo"),
+    });
+    expect(first.created).toBe(true);
+    const again = await client.registerStrategy({
+      fileName: "handler_demo.ts",
+      source: minimalStrategy("HandlerDemo"),
+    });
+    expect(again.created).toBe(false);
+    expect(again.strategy?.version).toBe(first.strategy?.version);
+    const error = await client
+      .registerStrategy({ fileName: "bad.ts", source: "export default {" })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(violationsOf(error as ConnectError)[0]?.message).toBe(
+      "bad.ts:1:17: Expected identifier but found end of file",
+    );
+  });
+
+  it("ValidateStrategy returns issues with file and line, or the metadata", async () => {
+    const bad = await client.validateStrategy({
+      fileName: "missing.ts",
+      source: minimalStrategy("Missing", "", "  populateIndicators() {},\n  populateEntryTrend() {},"),
+    });
+    expect(bad.valid).toBe(false);
+    expect(bad.issues.map((issue) => [issue.field, issue.file, issue.line])).toEqual([
+      ["populateExitTrend", "missing.ts", 3],
+    ]);
+    const good = await client.validateStrategy({ fileName: "ok.ts", source: minimalStrategy("Ok") });
+    expect(good.valid).toBe(true);
+    expect(good.strategy?.name).toBe("Ok");
+  });
+
+  it("ValidateConfig reports each field", async () => {
+    const response = await client.validateConfig({
+      config: {
+        values: {
+          strategy: "SampleStrategy",
+          pairs: ["BTC/USDT"],
+          params: { buyRsi: 99 },
+          timerange: "2025-01-01",
+        },
+      },
+    });
+    expect(response.valid).toBe(false);
+    expect(response.issues.map((issue) => issue.field)).toEqual(["timerange", "params.buyRsi"]);
+  });
+
+  it("PrepareConfig returns the config, its sources and Freqtrade JSON", async () => {
+    const response = await client.prepareConfig({
+      strategy: "SampleStrategy",
+      configFile: { stake_amount: 20, pairs: ["ETH/USDT"] },
+      overrides: { stake_amount: 30 },
+    });
+    expect(response.config?.values?.["stake_amount"]).toBe(30);
+    expect(response.sources["stake_amount"]).toBe("overrides");
+    expect(response.sources["pairs"]).toBe("config_file");
+    expect(response.sources["stoploss"]).toBe("strategy");
+    expect(JSON.parse(response.freqtradeConfigJson)).toMatchObject({
+      stake_amount: 30,
+      exchange: { pair_whitelist: ["ETH/USDT"] },
+    });
+  });
+
+  it("AnalyzeLookahead flags the biased strategy", async () => {
+    const response = await client.analyzeLookahead({
+      strategy: "BiasedLookahead",
+      series: { exchange: "binance", symbol: "ETH/USDT", timeframe: "5m" },
+      range: { start: timestampFromMs(Date.UTC(2025, 2, 1)), end: timestampFromMs(Date.UTC(2025, 2, 3)) },
+      samples: 5,
+    });
+    expect(response.hasBias).toBe(true);
+    expect(response.samplesTested).toBe(5);
+    const next = response.findings.find((finding) => finding.column === "next_close");
+    expect(next?.kind).toBe("lookahead");
+    expect(next?.affectedCandles).toBe(5n);
+    expect(timestampMs(next!.firstAffected!)).toBeGreaterThanOrEqual(Date.UTC(2025, 2, 1));
+  });
+});
+
+describe("StrategyService over a real socket", () => {
+  let server: ServiceServer;
+  beforeAll(async () => {
+    server = await createServiceServer({
+      name: "strategy",
+      port: 0,
+      logger: createLogger({ service: "test", level: "silent" }),
+      services: [registerService(StrategyService, handlers)],
+    });
+  });
+  afterAll(() => server.close());
+
+  it("answers Connect and gRPC clients", async () => {
+    const connect = createServiceClient(StrategyService, server.url);
+    expect((await connect.listStrategies({})).strategies.length).toBeGreaterThanOrEqual(4);
+    const grpc = createServiceClient(StrategyService, server.url, { protocol: "grpc" });
+    const validated = await grpc.validateStrategy({
+      fileName: "socket.ts",
+      source: minimalStrategy("Socket"),
+    });
+    expect(validated.valid).toBe(true);
+    const error = await grpc.getStrategy({ name: "" }).catch((caught: unknown) => caught);
+    expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((error as ConnectError).rawMessage).toBe('name: expected a non-empty string, got ""');
+  });
+});
