@@ -31,3 +31,8 @@ export { createSqliteWorkflowStateRepository } from "./infrastructure/sqlite-wor
 export { createPostgresWorkflowStateRepository } from "./infrastructure/postgres-workflow-state-repository";
 export { createLocalSubprocessSubmitter } from "./infrastructure/local-subprocess-submitter";
 export { createLocalDockerSubmitter } from "./infrastructure/local-docker-submitter";
+export {
+  createEcsSubmitter,
+  createSqsSubmitter,
+  createStepFunctionsSubmitter,
+} from "./infrastructure/cloud-submitters";
