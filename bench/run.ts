@@ -15,7 +15,7 @@ const requested = process.argv.slice(2).filter((argument) => !argument.startsWit
 const passThrough = process.argv.slice(2).filter((argument) => argument.startsWith("-"));
 if (requested.length === 0) {
   console.log(
-    `benchmarks: ${available.join(", ") || "(none yet)"}\nrun one with: npm run bench -- <name> [--flags]`,
+    `benchmarks: ${available.length === 0 ? "(none yet)" : available.join(", ")}\nrun one with: npm run bench -- <name> [--flags]`,
   );
   process.exit(0);
 }
