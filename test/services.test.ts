@@ -56,7 +56,8 @@ const CASES: ServiceCase[] = [
     service: DataCollectionService,
     proto: "tradai/data/v1/data_collection.proto",
     method: "GetDatasetMetadata",
-    expect: "unimplemented",
+    expect: "ok",
+    env: { DATA_COLLECTION_DATA_DIR: path.join(stateDir, "data") },
   },
   {
     name: "strategy",

@@ -232,7 +232,10 @@ export function describeConfig<S extends ConfigSchema>(
  * For process entry points: loads the config or, when it is invalid, prints every problem and
  * exits with 78 (EX_CONFIG) — a bad value stops start-up with the variable named.
  */
-export function loadConfigOrExit<S extends ConfigSchema>(processName: string, options: LoadConfigOptions<S>): ConfigOf<S> {
+export function loadConfigOrExit<S extends ConfigSchema>(
+  processName: string,
+  options: LoadConfigOptions<S>,
+): ConfigOf<S> {
   try {
     return loadConfig(options);
   } catch (error) {

@@ -1,0 +1,57 @@
+"""ArcticDB baseline for bench/data/data-store-bench.ts (run by it; not part of the product).
+
+Usage: python arcticdb_bench.py <columns.bin> <count> <work-dir> [drop|keep]
+<columns.bin> holds the six float64 columns (timestamps ms, open, high, low, close, volume) back to
+back, little-endian, exactly the candles the TypeScript side wrote. Prints one JSON line with
+seconds per phase. Same phases as the TS side:
+- write_cold: DataFrame (DatetimeIndex) → lib.write into an empty LMDB library
+- write_warm: lib.write of the same symbol again (replaces the version)
+- read_cold:  a new Arctic instance → lib.read(...).data → the six columns as numpy float64 arrays
+- read_warm:  the same, repeated on the same instance (best of 3)
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import arcticdb as adb
+
+path, count, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+raw = np.fromfile(path, dtype="<f8", count=count * 6).reshape(6, count)
+index = pd.to_datetime(raw[0].astype("int64"), unit="ms", utc=True)
+frame = pd.DataFrame({"open": raw[1], "high": raw[2], "low": raw[3], "close": raw[4], "volume": raw[5]}, index=index)
+uri = f"lmdb://{work}?map_size=8GB"
+
+
+def to_columns(df: pd.DataFrame):
+    # What the engine needs: contiguous float64 arrays, timestamps as epoch ms.
+    ts = df.index.asi8 // 1_000_000 if df.index.dtype.kind == "M" else df.index.values
+    return [np.ascontiguousarray(ts, dtype="float64")] + [np.ascontiguousarray(df[c].to_numpy(dtype="float64")) for c in ("open", "high", "low", "close", "volume")]
+
+
+arctic = adb.Arctic(uri)
+lib = arctic.get_library("bench", create_if_missing=True)
+start = time.perf_counter()
+lib.write("BTC_USDT_1m", frame)
+write_cold = time.perf_counter() - start
+start = time.perf_counter()
+lib.write("BTC_USDT_1m", frame)
+write_warm = time.perf_counter() - start
+del lib, arctic
+if len(sys.argv) > 4 and sys.argv[4] == "drop":
+    os.system("sync && echo 1 > /proc/sys/vm/drop_caches")
+
+arctic = adb.Arctic(uri)
+lib = arctic.get_library("bench")
+start = time.perf_counter()
+columns = to_columns(lib.read("BTC_USDT_1m").data)
+read_cold = time.perf_counter() - start
+assert len(columns[0]) == count and columns[4][-1] == raw[4][-1] and columns[0][123] == raw[0][123]
+warm = []
+for _ in range(3):
+    start = time.perf_counter()
+    columns = to_columns(lib.read("BTC_USDT_1m").data)
+    warm.append(time.perf_counter() - start)
+print(json.dumps({"arcticdb": adb.__version__, "write_cold": write_cold, "write_warm": write_warm, "read_cold": read_cold, "read_warm": min(warm)}))

@@ -1,0 +1,647 @@
+import { open } from "node:fs/promises";
+import { crc32 } from "node:zlib";
+import {
+  CANDLE_COLUMNS,
+  candleCount,
+  emptyCandles,
+  lowerBound,
+  mergeCandles,
+  normalizeCandles,
+  sliceCandles,
+  validateCandleValues,
+  concatCandles,
+  type Candles,
+  type TimeRangeMs,
+} from "../../core/candles";
+import { dataLoss, invalidArgument, isDataCollectionError } from "../../core/errors";
+import { detectGaps, gapBetween, type CandleGap } from "../../core/gaps";
+import type {
+  MarketDataStore,
+  SeriesFilter,
+  StoreReadOptions,
+  StoreWriteOptions,
+  StoreWriteResult,
+  StoredSeriesInfo,
+} from "../../core/market-data-store";
+import { validateSeriesKey, type SeriesKey } from "../../core/series-key";
+import { timeframeGrid, type TimeframeGrid } from "../../core/timeframe";
+import {
+  COLUMN_COUNT,
+  PARTITION_HEADER_BYTES,
+  columnOffset,
+  decodePartitionHeader,
+  encodePartition,
+  partitionFileBytes,
+  partitionPeriod,
+  payloadChecksum,
+  periodBounds,
+} from "./partition-format";
+import { MANIFEST_FILE, type StoreBackend } from "./store-backend";
+
+/** One partition as the manifest lists it. */
+export interface ManifestPartition {
+  period: string;
+  file: string;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  bytes: number;
+  crc32: number;
+  /** Gaps inside the partition as [afterMs, beforeMs] pairs. */
+  gaps: [number, number][];
+}
+
+export interface SeriesManifest {
+  format: "tradai-ohlcv";
+  version: 1;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  /** Incremented by every commit; part of new partition file names. */
+  generation: number;
+  partitions: ManifestPartition[];
+}
+
+export type ChecksumPolicy = "always" | "once" | "never";
+
+export interface ColumnarMarketDataStoreOptions {
+  backend: StoreBackend;
+  /**
+   * When partition checksums are verified on read: "once" (default) verifies each immutable
+   * partition file the first time this process reads it, "always" on every read.
+   */
+  verifyChecksums?: ChecksumPolicy;
+  /** Partitions read concurrently by one range read. Default 4. */
+  readConcurrency?: number;
+  /** Partitions rewritten concurrently by one write. Default 4. */
+  writeConcurrency?: number;
+}
+
+/** Filesystem- and S3-safe relative path of a series: exchange/symbol/timeframe, each URI-encoded. */
+export function seriesPath(key: SeriesKey): string {
+  return [key.exchange, key.symbol, key.timeframe].map((part) => encodeURIComponent(part)).join("/");
+}
+
+function sameCandles(left: Candles, right: Candles): boolean {
+  if (candleCount(left) !== candleCount(right)) return false;
+  for (const column of CANDLE_COLUMNS) {
+    const a = left[column];
+    const b = right[column];
+    if (a === b) continue;
+    const bytesA = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const bytesB = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    if (!bytesA.equals(bytesB)) return false;
+  }
+  return true;
+}
+
+/** Uninitialized columns (every value is overwritten by the read): skips zero-filling 48 B/candle. */
+function allocateCandles(count: number): Candles {
+  const column = (): Float64Array => {
+    const bytes = Buffer.allocUnsafeSlow(count * 8);
+    return new Float64Array(bytes.buffer, bytes.byteOffset, count);
+  };
+  return {
+    timestamps: column(),
+    open: column(),
+    high: column(),
+    low: column(),
+    close: column(),
+    volume: column(),
+  };
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "ENOENT";
+}
+
+function emptyManifest(key: SeriesKey): SeriesManifest {
+  return {
+    format: "tradai-ohlcv",
+    version: 1,
+    exchange: key.exchange,
+    symbol: key.symbol,
+    timeframe: key.timeframe,
+    generation: 0,
+    partitions: [],
+  };
+}
+
+interface PartitionRead {
+  partition: ManifestPartition;
+  /** Rows [fromRow, toRow) of the partition. */
+  fromRow: number;
+  toRow: number;
+  /** Destination row in the result. */
+  offset: number;
+}
+
+/**
+ * A columnar, partitioned store (exchange/symbol/timeframe/period) over a StoreBackend. Each write
+ * produces new immutable partition files and then swaps the series manifest atomically, so a
+ * reader sees either the old or the new manifest, and a writer killed at any point leaves the
+ * previous manifest and its files intact.
+ */
+export class ColumnarMarketDataStore implements MarketDataStore {
+  readonly #backend: StoreBackend;
+  readonly #verify: ChecksumPolicy;
+  readonly #readConcurrency: number;
+  readonly #writeConcurrency: number;
+  readonly #verified = new Set<string>();
+  readonly #writers = new Map<string, Promise<unknown>>();
+
+  constructor(options: ColumnarMarketDataStoreOptions) {
+    this.#backend = options.backend;
+    this.#verify = options.verifyChecksums ?? "once";
+    this.#readConcurrency = Math.max(1, options.readConcurrency ?? 4);
+    this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 4);
+  }
+
+  async #loadManifest(
+    key: SeriesKey,
+  ): Promise<{ manifest: SeriesManifest; version: string; manifestBytes: number } | undefined> {
+    const path = seriesPath(key);
+    const raw = await this.#backend.readManifest(path);
+    if (raw === undefined) return undefined;
+    const where = this.#backend.describe(path, MANIFEST_FILE);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(raw.bytes));
+    } catch (error) {
+      throw dataLoss(
+        where,
+        `corrupt manifest: expected JSON, got unparsable content (${(error as Error).message})`,
+        error,
+      );
+    }
+    const manifest = parsed as Partial<SeriesManifest>;
+    if (manifest.format !== "tradai-ohlcv" || manifest.version !== 1 || !Array.isArray(manifest.partitions)) {
+      throw dataLoss(
+        where,
+        `corrupt manifest: expected format "tradai-ohlcv" version 1, got ${JSON.stringify(manifest.format)} version ${JSON.stringify(manifest.version)}`,
+      );
+    }
+    if (
+      manifest.exchange !== key.exchange ||
+      manifest.symbol !== key.symbol ||
+      manifest.timeframe !== key.timeframe
+    ) {
+      throw dataLoss(
+        where,
+        `manifest belongs to ${manifest.exchange} ${manifest.symbol} ${manifest.timeframe}, expected ${key.exchange} ${key.symbol} ${key.timeframe}`,
+      );
+    }
+    return {
+      manifest: manifest as SeriesManifest,
+      version: raw.version,
+      manifestBytes: raw.bytes.byteLength,
+    };
+  }
+
+  async read(
+    key: SeriesKey,
+    range: Partial<TimeRangeMs> = {},
+    options: StoreReadOptions = {},
+  ): Promise<Candles> {
+    validateSeriesKey(key);
+    // A concurrent writer may delete a partition between our manifest read and its open:
+    // reload the manifest and retry (bounded).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#readOnce(key, range, options.allocate ?? allocateCandles);
+      } catch (error) {
+        if (attempt < 3 && isNotFound(error)) continue;
+        if (isNotFound(error))
+          throw dataLoss(seriesPath(key), "a partition listed in the manifest is missing", error);
+        throw error;
+      }
+    }
+  }
+
+  async #readOnce(
+    key: SeriesKey,
+    range: Partial<TimeRangeMs>,
+    allocate: (count: number) => Candles,
+  ): Promise<Candles> {
+    const loaded = await this.#loadManifest(key);
+    if (loaded === undefined) return emptyCandles();
+    const startMs = range.startMs ?? Number.NEGATIVE_INFINITY;
+    const endMs = range.endMs ?? Number.POSITIVE_INFINITY;
+    const selected = loaded.manifest.partitions.filter(
+      (partition) => partition.lastMs >= startMs && partition.firstMs < endMs,
+    );
+    if (selected.length === 0) return emptyCandles();
+
+    // Edge partitions need their timestamps to find the row range; inner ones are read whole.
+    const plans: PartitionRead[] = [];
+    const edgeTimestamps = new Map<ManifestPartition, Float64Array>();
+    for (const partition of selected) {
+      let fromRow = 0;
+      let toRow = partition.count;
+      if (partition.firstMs < startMs || partition.lastMs >= endMs) {
+        const timestamps = await this.#readColumn(key, partition, 0);
+        edgeTimestamps.set(partition, timestamps);
+        fromRow = lowerBound(timestamps, startMs);
+        toRow = lowerBound(timestamps, endMs);
+      }
+      if (toRow > fromRow) plans.push({ partition, fromRow, toRow, offset: 0 });
+    }
+    let total = 0;
+    for (const plan of plans) {
+      plan.offset = total;
+      total += plan.toRow - plan.fromRow;
+    }
+    const result = allocate(total);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < plans.length) {
+        const plan = plans[next++];
+        if (plan !== undefined) await this.#readInto(key, plan, result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#readConcurrency, plans.length) }, () => worker()));
+    return result;
+  }
+
+  /** Validates size, header and (per policy) checksum; returns the partition's local path. */
+  async #openPartition(
+    key: SeriesKey,
+    partition: ManifestPartition,
+  ): Promise<{ path: string; verifyNow: boolean }> {
+    const path = await this.#backend.partitionPath(seriesPath(key), partition.file);
+    const verifyNow = this.#verify === "always" || (this.#verify === "once" && !this.#verified.has(path));
+    return { path, verifyNow };
+  }
+
+  #checkHeader(where: string, partition: ManifestPartition, head: Uint8Array, size: number): void {
+    const expectedBytes = partitionFileBytes(partition.count);
+    if (size !== expectedBytes) {
+      throw dataLoss(
+        where,
+        `truncated or corrupt partition: expected ${expectedBytes} bytes for ${partition.count} candles, got ${size}`,
+      );
+    }
+    const header = decodePartitionHeader(head);
+    if (typeof header === "string") throw dataLoss(where, header);
+    if (
+      header.count !== partition.count ||
+      header.crc32 !== partition.crc32 ||
+      header.firstMs !== partition.firstMs ||
+      header.lastMs !== partition.lastMs
+    ) {
+      throw dataLoss(
+        where,
+        `partition header does not match the manifest: expected ${partition.count} candles ${partition.firstMs}..${partition.lastMs}, got ${header.count} candles ${header.firstMs}..${header.lastMs}`,
+      );
+    }
+  }
+
+  /** Reads and fully verifies a partition file into memory (cold path). */
+  async #readVerified(key: SeriesKey, partition: ManifestPartition, path: string): Promise<Uint8Array> {
+    const where = this.#backend.describe(seriesPath(key), partition.file);
+    const handle = await open(path, "r");
+    try {
+      const size = (await handle.stat()).size;
+      const bytes = new Uint8Array(size);
+      let read = 0;
+      while (read < size) {
+        const { bytesRead } = await handle.read(bytes, read, size - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      this.#checkHeader(where, partition, bytes.subarray(0, PARTITION_HEADER_BYTES), read);
+      const checksum = payloadChecksum(bytes);
+      if (checksum !== partition.crc32) {
+        throw dataLoss(where, `corrupt partition: expected CRC-32 ${partition.crc32}, got ${checksum}`);
+      }
+      this.#verified.add(path);
+      return bytes;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #readColumn(
+    key: SeriesKey,
+    partition: ManifestPartition,
+    columnIndex: number,
+  ): Promise<Float64Array> {
+    const column = new Float64Array(partition.count);
+    await this.#readInto(
+      key,
+      { partition, fromRow: 0, toRow: partition.count, offset: 0 },
+      { [CANDLE_COLUMNS[columnIndex] ?? "timestamps"]: column } as unknown as Candles,
+      [columnIndex],
+    );
+    return column;
+  }
+
+  async #readInto(
+    key: SeriesKey,
+    plan: PartitionRead,
+    result: Candles,
+    columnIndexes: readonly number[] = [0, 1, 2, 3, 4, 5],
+  ): Promise<void> {
+    const { partition, fromRow, toRow, offset } = plan;
+    const rows = toRow - fromRow;
+    const { path, verifyNow } = await this.#openPartition(key, partition);
+    const whole =
+      fromRow === 0 && toRow === partition.count && columnIndexes.length === CANDLE_COLUMNS.length;
+    if (verifyNow && !whole) {
+      const bytes = await this.#readVerified(key, partition, path);
+      const aligned = new Float64Array(
+        bytes.buffer,
+        bytes.byteOffset + PARTITION_HEADER_BYTES,
+        partition.count * COLUMN_COUNT,
+      );
+      for (const columnIndex of columnIndexes) {
+        const name = CANDLE_COLUMNS[columnIndex] ?? "timestamps";
+        const start = columnIndex * partition.count + fromRow;
+        result[name].set(aligned.subarray(start, start + rows), offset);
+      }
+      return;
+    }
+    const where = this.#backend.describe(seriesPath(key), partition.file);
+    const handle = await open(path, "r");
+    try {
+      // Warm path: no stat; a truncated file shows up as a short header or column read.
+      const head = new Uint8Array(PARTITION_HEADER_BYTES);
+      if (whole) {
+        // A whole partition is laid out exactly like [header, column 0..5]: one vectored read
+        // straight into the destination arrays (the checksum, when due, runs over them in place).
+        const views = CANDLE_COLUMNS.map((column) => {
+          const target = result[column];
+          return new Uint8Array(target.buffer, target.byteOffset + offset * 8, rows * 8);
+        });
+        const expected = partitionFileBytes(partition.count);
+        const { bytesRead } = await handle.readv([head, ...views], 0);
+        let size = bytesRead < expected ? bytesRead : expected;
+        if (verifyNow && size === expected) {
+          const { bytesRead: extra } = await handle.read(new Uint8Array(1), 0, 1, expected);
+          size += extra;
+        }
+        this.#checkHeader(where, partition, head, size);
+        if (verifyNow) {
+          let checksum = 0;
+          for (const view of views) checksum = crc32(view, checksum);
+          if (checksum !== partition.crc32) {
+            throw dataLoss(where, `corrupt partition: expected CRC-32 ${partition.crc32}, got ${checksum}`);
+          }
+          this.#verified.add(path);
+        }
+        return;
+      }
+      const { bytesRead: headBytes } = await handle.read(head, 0, PARTITION_HEADER_BYTES, 0);
+      this.#checkHeader(
+        where,
+        partition,
+        head.subarray(0, headBytes),
+        headBytes < PARTITION_HEADER_BYTES ? headBytes : partitionFileBytes(partition.count),
+      );
+      for (const columnIndex of columnIndexes) {
+        const destination = result[CANDLE_COLUMNS[columnIndex] ?? "timestamps"];
+        const length = rows * 8;
+        const { bytesRead } = await handle.read(
+          destination,
+          offset * 8,
+          length,
+          columnOffset(partition.count, columnIndex, fromRow),
+        );
+        if (bytesRead !== length)
+          throw dataLoss(
+            where,
+            `truncated partition: expected ${length} bytes of ${CANDLE_COLUMNS[columnIndex]}, got ${bytesRead}`,
+          );
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #readPartitionWhole(key: SeriesKey, partition: ManifestPartition): Promise<Candles> {
+    const result = allocateCandles(partition.count);
+    await this.#readInto(key, { partition, fromRow: 0, toRow: partition.count, offset: 0 }, result);
+    return result;
+  }
+
+  /** Serializes writers of one series inside this process (the backend lock covers processes). */
+  async #exclusive<T>(key: SeriesKey, action: () => Promise<T>): Promise<T> {
+    const id = seriesPath(key);
+    const previous = this.#writers.get(id) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const release = await this.#backend.lock(id);
+        try {
+          return await action();
+        } finally {
+          await release();
+        }
+      });
+    this.#writers.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#writers.get(id) === run) this.#writers.delete(id);
+    }
+  }
+
+  async write(key: SeriesKey, candles: Candles, options: StoreWriteOptions = {}): Promise<StoreWriteResult> {
+    validateSeriesKey(key);
+    validateCandleValues(candles);
+    const grid = timeframeGrid(key.timeframe);
+    const incoming = normalizeCandles(candles, "last-wins").candles;
+    const overwrite = options.overwriteRange;
+    if (overwrite !== undefined) {
+      if (!(overwrite.endMs > overwrite.startMs)) {
+        throw invalidArgument(
+          "overwriteRange.endMs",
+          `expected an end after ${overwrite.startMs}, got ${overwrite.endMs}`,
+        );
+      }
+      const count = candleCount(incoming);
+      const first = incoming.timestamps[0];
+      const last = incoming.timestamps[count - 1];
+      if (
+        first !== undefined &&
+        last !== undefined &&
+        (first < overwrite.startMs || last >= overwrite.endMs)
+      ) {
+        throw invalidArgument(
+          "candles",
+          `expected every candle inside the overwritten range [${overwrite.startMs}, ${overwrite.endMs}), got ${first}..${last}`,
+        );
+      }
+    }
+    const incomingTimes = incoming.timestamps;
+    for (let index = 0; index < incomingTimes.length; index++) {
+      const timestamp = incomingTimes[index] as number;
+      if (!grid.contains(timestamp)) {
+        throw invalidArgument(
+          `candles[${index}].timestamp`,
+          `expected an open time on the ${key.timeframe} grid, got ${new Date(timestamp).toISOString()}`,
+        );
+      }
+    }
+    return this.#exclusive(key, async () => this.#writeLocked(key, incoming, grid, overwrite));
+  }
+
+  async #writeLocked(
+    key: SeriesKey,
+    incoming: Candles,
+    grid: TimeframeGrid,
+    overwrite: TimeRangeMs | undefined,
+  ): Promise<StoreWriteResult> {
+    const path = seriesPath(key);
+    const loaded = await this.#loadManifest(key);
+    const manifest = loaded?.manifest ?? emptyManifest(key);
+    const generation = manifest.generation + 1;
+    const byPeriod = new Map<string, ManifestPartition>(
+      manifest.partitions.map((partition) => [partition.period, partition]),
+    );
+
+    // Incoming rows grouped by period (input is sorted, so each period is one contiguous slice).
+    const slices = new Map<string, Candles>();
+    const count = candleCount(incoming);
+    for (let start = 0; start < count;) {
+      const period = partitionPeriod(incoming.timestamps[start] ?? 0, grid.nominalMs);
+      const end = Math.max(start + 1, lowerBound(incoming.timestamps, periodBounds(period).endMs));
+      slices.set(period, sliceCandles(incoming, start, end));
+      start = end;
+    }
+    const affected = new Set(slices.keys());
+    if (overwrite !== undefined) {
+      for (const partition of manifest.partitions) {
+        if (partition.lastMs >= overwrite.startMs && partition.firstMs < overwrite.endMs)
+          affected.add(partition.period);
+      }
+    }
+
+    let replaced = 0;
+    let changed = 0;
+    const obsolete: string[] = [];
+    const periods = [...affected];
+    let nextPeriod = 0;
+    // Partitions are independent files: rewrite several at once so their fsyncs overlap.
+    const rewrite = async (): Promise<void> => {
+      while (nextPeriod < periods.length) {
+        const period = periods[nextPeriod++];
+        if (period === undefined) continue;
+        const existingPartition = byPeriod.get(period);
+        let existing =
+          existingPartition === undefined
+            ? emptyCandles()
+            : await this.#readPartitionWhole(key, existingPartition);
+        if (overwrite !== undefined && candleCount(existing) > 0) {
+          const from = lowerBound(existing.timestamps, overwrite.startMs);
+          const to = lowerBound(existing.timestamps, overwrite.endMs);
+          if (to > from)
+            existing = concatCandles([
+              sliceCandles(existing, 0, from),
+              sliceCandles(existing, to, candleCount(existing)),
+            ]);
+        }
+        const slice = slices.get(period) ?? emptyCandles();
+        const merged = mergeCandles(existing, slice);
+        replaced += candleCount(existing) + candleCount(slice) - candleCount(merged);
+        // Re-ingesting candles that are already stored unchanged rewrites nothing.
+        if (existingPartition !== undefined && sameCandles(merged, existing)) continue;
+        changed++;
+        if (existingPartition !== undefined) obsolete.push(existingPartition.file);
+        if (candleCount(merged) === 0) {
+          byPeriod.delete(period);
+          continue;
+        }
+        const encoded = encodePartition(merged);
+        const file = `${period}.g${generation.toString().padStart(8, "0")}.tdc`;
+        await this.#backend.writePartition(path, file, encoded.chunks, encoded.bytes);
+        byPeriod.set(period, {
+          period,
+          file,
+          count: encoded.header.count,
+          firstMs: encoded.header.firstMs,
+          lastMs: encoded.header.lastMs,
+          bytes: encoded.bytes,
+          crc32: encoded.header.crc32,
+          gaps: detectGaps(merged.timestamps, grid).map((gap) => [gap.afterMs, gap.beforeMs]),
+        });
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.#writeConcurrency, periods.length) }, () => rewrite()),
+    );
+    if (changed === 0) {
+      return { count: manifest.partitions.reduce((sum, partition) => sum + partition.count, 0), replaced };
+    }
+    const next: SeriesManifest = {
+      ...manifest,
+      generation,
+      partitions: [...byPeriod.values()].sort((left, right) => left.firstMs - right.firstMs),
+    };
+    await this.#backend.commitManifest(path, new TextEncoder().encode(JSON.stringify(next)), loaded?.version);
+    await this.#backend.deleteFiles(path, obsolete);
+    const total = next.partitions.reduce((sum, partition) => sum + partition.count, 0);
+    return { count: total, replaced };
+  }
+
+  #infoFrom(key: SeriesKey, manifest: SeriesManifest, manifestBytes: number): StoredSeriesInfo | undefined {
+    const partitions = manifest.partitions;
+    const first = partitions[0];
+    const last = partitions[partitions.length - 1];
+    if (first === undefined || last === undefined) return undefined;
+    const grid = timeframeGrid(key.timeframe);
+    const gaps: CandleGap[] = [];
+    let count = 0;
+    let sizeBytes = manifestBytes;
+    let previousLast: number | undefined;
+    for (const partition of partitions) {
+      if (previousLast !== undefined) {
+        const between = gapBetween(previousLast, partition.firstMs, grid);
+        if (between !== undefined) gaps.push(between);
+      }
+      for (const [afterMs, beforeMs] of partition.gaps) {
+        const gap = gapBetween(afterMs, beforeMs, grid);
+        if (gap !== undefined) gaps.push(gap);
+      }
+      count += partition.count;
+      sizeBytes += partition.bytes;
+      previousLast = partition.lastMs;
+    }
+    return { key, firstMs: first.firstMs, lastMs: last.lastMs, count, gaps, sizeBytes };
+  }
+
+  async info(key: SeriesKey): Promise<StoredSeriesInfo | undefined> {
+    validateSeriesKey(key);
+    const loaded = await this.#loadManifest(key);
+    return loaded === undefined ? undefined : this.#infoFrom(key, loaded.manifest, loaded.manifestBytes);
+  }
+
+  async list(filter: SeriesFilter = {}): Promise<StoredSeriesInfo[]> {
+    const result: StoredSeriesInfo[] = [];
+    for (const path of await this.#backend.listSeriesPaths()) {
+      const [exchange, symbol, timeframe] = path.split("/").map((part) => decodeURIComponent(part));
+      if (exchange === undefined || symbol === undefined || timeframe === undefined) continue;
+      const key = { exchange, symbol, timeframe };
+      if ((filter.exchange ?? "") !== "" && filter.exchange !== exchange) continue;
+      if ((filter.symbol ?? "") !== "" && filter.symbol !== symbol) continue;
+      if ((filter.timeframe ?? "") !== "" && filter.timeframe !== timeframe) continue;
+      try {
+        const info = await this.info(key);
+        if (info !== undefined) result.push(info);
+      } catch (error) {
+        // One corrupt series must not hide the others from a listing.
+        if (!isDataCollectionError(error) || error.kind !== "data-loss") throw error;
+      }
+    }
+    return result.sort((left, right) =>
+      `${left.key.exchange}|${left.key.symbol}|${left.key.timeframe}`.localeCompare(
+        `${right.key.exchange}|${right.key.symbol}|${right.key.timeframe}`,
+      ),
+    );
+  }
+
+  async delete(key: SeriesKey): Promise<void> {
+    validateSeriesKey(key);
+    await this.#exclusive(key, async () => this.#backend.deleteSeries(seriesPath(key)));
+  }
+}

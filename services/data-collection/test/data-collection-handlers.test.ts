@@ -1,0 +1,249 @@
+// The Connect handlers in memory (createRouterTransport) over the real core, local store and
+// ccxt → Binance simulator.
+import { readFileSync } from "node:fs";
+import { readdir, writeFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { violationsOf } from "@tradai/common";
+import { DataCollectionService, DataFormat, FreshnessVerdict, MarketType, SyncPhase } from "@tradai/proto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { candlesInRange } from "../src/core/candles";
+import { createDataCollectionHandlers } from "../src/api/data-collection-handlers";
+import { createDataCollectionService } from "../src/core/data-collection-service";
+import { createDataFileCodec } from "../src/infrastructure/formats/data-file-codec";
+import { createLocalMarketDataStore } from "../src/infrastructure/store/create-market-data-store";
+import { createHarness, type Harness } from "./support/harness";
+import { loadSharedCandles } from "./support/shared-data";
+
+const fixture = (name: string): Uint8Array =>
+  readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)));
+
+async function expectConnectError(promise: Promise<unknown>, code: Code, text: RegExp): Promise<void> {
+  const error = await promise.catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(ConnectError);
+  expect((error as ConnectError).code).toBe(code);
+  expect((error as ConnectError).rawMessage).toMatch(text);
+}
+
+describe("DataCollectionService handlers (in-memory Connect transport)", () => {
+  let harness: Harness;
+  let client: Client<typeof DataCollectionService>;
+  const btc = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1m" };
+
+  beforeEach(async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    const transport = createRouterTransport(({ service }) => {
+      service(DataCollectionService, createDataCollectionHandlers({ service: harness.service }));
+    });
+    client = createClient(DataCollectionService, transport);
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it("streams sync progress and reads the candles back in columnar batches", async () => {
+    const startMs = Date.UTC(2025, 6, 1);
+    const endMs = Date.UTC(2025, 6, 2);
+    const events = [];
+    for await (const event of client.syncOhlcv({
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1m",
+      range: { start: timestampFromMs(startMs), end: timestampFromMs(endMs) },
+    })) {
+      events.push(event);
+    }
+    expect(events[0]?.phase).toBe(SyncPhase.VALIDATING);
+    expect(events[events.length - 1]).toMatchObject({
+      phase: SyncPhase.DONE,
+      candlesFetched: 1440n,
+      percent: 100,
+    });
+
+    const batches = [];
+    for await (const response of client.getOhlcv({
+      series: btc,
+      range: { start: timestampFromMs(startMs), end: timestampFromMs(endMs) },
+      batchSize: 500,
+    })) {
+      batches.push(response.batch);
+    }
+    expect(batches.map((batch) => batch?.timestampsMs.length)).toEqual([500, 500, 440]);
+    const expected = candlesInRange(loadSharedCandles("binance_BTC_USDT-1m.csv.gz"), startMs, endMs);
+    expect(batches.flatMap((batch) => batch?.timestampsMs.map(Number) ?? [])).toEqual(
+      Array.from(expected.timestamps),
+    );
+    expect(batches.flatMap((batch) => batch?.close ?? [])).toEqual(Array.from(expected.close));
+
+    const metadata = await client.getDatasetMetadata({ exchange: "binance" });
+    expect(
+      metadata.series.map((series) => [
+        series.series?.symbol,
+        Number(series.count),
+        timestampMs(series.firstCandle!),
+        series.gaps.length,
+      ]),
+    ).toEqual([["BTC/USDT", 1440, startMs, 0]]);
+    const freshness = await client.checkFreshness({ series: [btc] });
+    expect(freshness.series[0]?.verdict).toBe(FreshnessVerdict.STALE);
+  });
+
+  it("EnsureData returns the stored series metadata", async () => {
+    const response = await client.ensureData({
+      exchange: "binance",
+      symbols: ["ETH/USDT"],
+      timeframe: "1m",
+      range: { start: timestampFromMs(Date.UTC(2025, 6, 1)), end: timestampFromMs(Date.UTC(2025, 6, 1, 2)) },
+      startupCandles: 30,
+    });
+    expect(response.candlesFetched).toBe(150n);
+    expect(response.series[0]).toMatchObject({ count: 150n, series: { symbol: "ETH/USDT" } });
+    expect(timestampMs(response.series[0]!.firstCandle!)).toBe(Date.UTC(2025, 5, 30, 23, 30));
+  });
+
+  it("lists markets with the proto's Market fields", async () => {
+    const response = await client.listMarkets({ exchange: "binance", quote: "USDT" });
+    expect(response.markets.find((market) => market.symbol === "ETH/USDT")).toMatchObject({
+      type: MarketType.SPOT,
+      pricePrecision: 0.01,
+      amountPrecision: 0.0001,
+      minCost: 5,
+      takerFee: 0.001,
+      contractSize: 1,
+    });
+  });
+
+  it("imports Freqtrade's feather file and exports it as Freqtrade json", async () => {
+    const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
+    const imported = await client.importData({
+      series,
+      format: DataFormat.FREQTRADE_FEATHER,
+      content: fixture("BTC_USDT-1h.feather"),
+    });
+    expect(imported).toMatchObject({ candlesImported: 500n, duplicatesMerged: 0n, series: { count: 500n } });
+    const exported = await client.exportData({ series, format: DataFormat.FREQTRADE_JSON });
+    expect(exported.fileName).toBe("BTC_USDT-1h.json");
+    expect(exported.candlesExported).toBe(500n);
+    expect(JSON.parse(Buffer.from(exported.content).toString())).toEqual(
+      JSON.parse(fixture("BTC_USDT-1h.json").toString()),
+    );
+  });
+
+  it("merges duplicate rows the way Freqtrade's clean_ohlcv_dataframe does", async () => {
+    const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
+    const imported = await client.importData({
+      series,
+      format: DataFormat.FREQTRADE_JSON,
+      content: fixture("duplicates-1h.json"),
+    });
+    expect(imported).toMatchObject({ candlesImported: 10n, duplicatesMerged: 5n });
+  });
+
+  it("maps bad input to INVALID_ARGUMENT / NOT_FOUND naming the field", async () => {
+    const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
+    await expectConnectError(
+      client.importData({
+        series,
+        format: DataFormat.CSV,
+        content: Buffer.from("timestamp,open,high,low,close\n1,2,3,4,5\n"),
+      }),
+      Code.InvalidArgument,
+      /content: CSV line 1: .*missing column\(s\) volume/,
+    );
+    await expectConnectError(
+      client.importData({ series, format: DataFormat.UNSPECIFIED, content: Buffer.from("x") }),
+      Code.InvalidArgument,
+      /^format: /,
+    );
+    const csvError = await client
+      .importData({
+        series,
+        format: DataFormat.CSV,
+        content: Buffer.from("timestamp,open,high,low,close,volume\n1,2,3,x,5,6\n"),
+      })
+      .catch((caught: unknown) => caught as ConnectError);
+    expect(violationsOf(csvError as ConnectError)).toEqual([
+      { field: "content", message: 'content: CSV line 2, column low: expected a number, got "x"' },
+    ]);
+    await expectConnectError(
+      client.importData({
+        series: { ...series, timeframe: "1x" },
+        format: DataFormat.CSV,
+        content: Buffer.from("x"),
+      }),
+      Code.InvalidArgument,
+      /^series\.timeframe: expected a ccxt timeframe/,
+    );
+    await expectConnectError(
+      (async () => {
+        for await (const _ of client.getOhlcv({ series: { ...series, symbol: "ETH/USDT" } })) void _;
+      })(),
+      Code.NotFound,
+      /^series: no candles stored for binance ETH\/USDT 1h/,
+    );
+    await expectConnectError(
+      client.ensureData({ exchange: "binance", symbols: ["BTC/USDT"], timeframe: "1m" }),
+      Code.InvalidArgument,
+      /^range\.start: expected a start time/,
+    );
+    await expectConnectError(
+      client.ensureData({
+        exchange: "binance",
+        symbols: ["NOPE/USDT"],
+        timeframe: "1m",
+        range: { start: timestampFromMs(Date.UTC(2025, 6, 1)) },
+      }),
+      Code.NotFound,
+      /^symbol: expected a market listed by binance, got "NOPE\/USDT"/,
+    );
+    await expectConnectError(
+      client.listMarkets({ exchange: "nosuchexchange" }),
+      Code.NotFound,
+      /^exchange: /,
+    );
+  });
+
+  it("maps a corrupt partition to DATA_LOSS naming the file, other series still readable", async () => {
+    const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
+    await client.importData({
+      series,
+      format: DataFormat.FREQTRADE_FEATHER,
+      content: fixture("BTC_USDT-1h.feather"),
+    });
+    await client.importData({
+      series: { ...series, symbol: "ETH/USDT" },
+      format: DataFormat.FREQTRADE_JSON,
+      content: fixture("BTC_USDT-1h.json"),
+    });
+    const directory = join(harness.directory, "binance", "BTC%2FUSDT", "1h");
+    const partition = (await readdir(directory)).find((file) => file.endsWith(".tdc")) ?? "";
+    const bytes = await readFile(join(directory, partition));
+    bytes[200] = (bytes[200] ?? 0) ^ 0x55;
+    await writeFile(join(directory, partition), bytes);
+    // A fresh service instance (a restarted process) verifies checksums on first read.
+    const restarted = createLocalMarketDataStore({ directory: harness.directory });
+    const service = createDataCollectionService({
+      store: restarted,
+      exchanges: { get: () => harness.client },
+      codec: createDataFileCodec(),
+      clock: harness.clock,
+    });
+    const fresh = createClient(
+      DataCollectionService,
+      createRouterTransport(({ service: register }) =>
+        register(DataCollectionService, createDataCollectionHandlers({ service })),
+      ),
+    );
+    await expectConnectError(
+      fresh.exportData({ series, format: DataFormat.CSV }),
+      Code.DataLoss,
+      new RegExp(`${partition.replace(/\./g, "\\.")}: corrupt partition: expected CRC-32`),
+    );
+    expect(
+      (await fresh.exportData({ series: { ...series, symbol: "ETH/USDT" }, format: DataFormat.CSV }))
+        .candlesExported,
+    ).toBe(500n);
+  });
+});

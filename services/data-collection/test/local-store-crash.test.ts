@@ -1,0 +1,116 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { candleCount, createCandles } from "../src/core/candles";
+import { createLocalMarketDataStore } from "../src/infrastructure/store/create-market-data-store";
+
+const childScript = fileURLToPath(new URL("./support/store-writer-child.ts", import.meta.url));
+const key = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1m" };
+const seriesDirectory = (root: string): string => join(root, "binance", "BTC%2FUSDT", "1m");
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("local store crash safety", () => {
+  it("keeps the previous data intact when a writer is killed with SIGKILL mid-write", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "tradai-crash-"));
+    const count = 300_000;
+    const child = spawn(process.execPath, ["--import", "tsx", childScript, directory, String(count)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let committed = 0;
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on("data", (chunk: Buffer) => {
+        for (const match of chunk.toString().matchAll(/committed (\d+)/g)) committed = Number(match[1]);
+      });
+      for (let waited = 0; committed < 2 && waited < 20_000; waited += 20) await sleep(20);
+      expect(committed, stderr).toBeGreaterThanOrEqual(2);
+      // Kill while the lock file exists, i.e. inside a write (the child writes back to back).
+      for (let tries = 0; tries < 200; tries++) {
+        if (
+          await stat(join(seriesDirectory(directory), ".lock")).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
+        await sleep(1);
+      }
+      await sleep(Math.floor(Math.random() * 30));
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      const lastCommitted = committed;
+      // The lock file left behind proves the kill landed inside a write.
+      expect(
+        await stat(join(seriesDirectory(directory), ".lock")).then(
+          () => true,
+          () => false,
+        ),
+      ).toBe(true);
+
+      const reader = createLocalMarketDataStore({ directory, verifyChecksums: "always" });
+      const stored = await reader.read(key);
+      expect(candleCount(stored)).toBe(count);
+      // Every candle comes from one version: the last committed one or the one being committed.
+      const version = stored.close[0] ?? 0;
+      expect([lastCommitted, lastCommitted + 1]).toContain(version);
+      expect(stored.close.every((value) => value === version)).toBe(true);
+      expect(stored.volume.every((value) => value === version)).toBe(true);
+
+      // The dead writer's lock is stale: a new writer takes it over and sweeps its leftovers.
+      const writer = createLocalMarketDataStore({ directory, lock: { timeoutMs: 5_000 } });
+      const one = createCandles(1);
+      one.timestamps[0] = Date.UTC(2024, 0, 1);
+      one.close[0] = -1;
+      await writer.write(key, one);
+      expect(
+        (await reader.read(key, { startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2024, 0, 1, 0, 1) }))
+          .close[0],
+      ).toBe(-1);
+      const leftovers = (await readdir(seriesDirectory(directory))).filter(
+        (file) => file.includes(".tmp-") || file.startsWith(".lock"),
+      );
+      expect(leftovers).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("waits for a live writer's lock and gives up with an aborted error naming the lock", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "tradai-lock-"));
+    try {
+      const store = createLocalMarketDataStore({ directory, lock: { timeoutMs: 300 } });
+      await store.write(key, createCandlesAt(Date.UTC(2024, 0, 1)));
+      // A live process (this one's parent, always alive) holds the lock.
+      const lockFile = join(seriesDirectory(directory), ".lock");
+      await writeFile(
+        lockFile,
+        JSON.stringify({
+          pid: process.ppid,
+          host: (await import("node:os")).hostname(),
+          acquiredAt: new Date().toISOString(),
+        }),
+      );
+      const error = await store
+        .write(key, createCandlesAt(Date.UTC(2024, 0, 2)))
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ kind: "aborted" });
+      expect((error as Error).message).toContain(lockFile);
+      await rm(lockFile);
+      await store.write(key, createCandlesAt(Date.UTC(2024, 0, 2)));
+      expect((await store.info(key))?.count).toBe(2);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+function createCandlesAt(timestampMs: number) {
+  const candles = createCandles(1);
+  candles.timestamps[0] = timestampMs;
+  return candles;
+}
