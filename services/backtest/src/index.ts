@@ -36,3 +36,4 @@ export {
   createSqsSubmitter,
   createStepFunctionsSubmitter,
 } from "./infrastructure/cloud-submitters";
+export { createResultStore, type ResultStore } from "./infrastructure/result-store";

@@ -47,6 +47,8 @@ function workerEnv(settings: BacktestSettings): Record<string, string> {
     WORKER_SQLITE_PATH: settings.sqlitePath,
     ...(settings.postgresUrl === undefined ? {} : { WORKER_POSTGRES_URL: settings.postgresUrl }),
     WORKER_RESULT_STORE: settings.resultStore,
+    WORKER_STRATEGY_SERVICE_URL: settings.strategyServiceUrl,
+    WORKER_DATA_COLLECTION_URL: settings.dataCollectionUrl,
     ...(settings.mlflowTrackingUri === undefined
       ? {}
       : { WORKER_MLFLOW_TRACKING_URI: settings.mlflowTrackingUri }),

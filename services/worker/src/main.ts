@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import {
   createLogger,
+  currentTraceHeaders,
   enumField,
   inSpan,
   integerField,
@@ -19,6 +20,7 @@ import {
 } from "@tradai/common";
 import {
   createPostgresWorkflowStateRepository,
+  createResultStore,
   createSqliteWorkflowStateRepository,
   decodeJobMessage,
   DEFAULT_BACKTEST_QUEUE,
@@ -26,7 +28,12 @@ import {
   type JobHandler,
   type WorkflowStateRepository,
 } from "@tradai/backtest";
+import { createAwsClients } from "@tradai/aws";
+import { createMlflowClient } from "@tradai/mlflow";
+import { createBacktestWork } from "./core/backtest-work";
 import { createJobRunner, type JobWork } from "./core/job-runner";
+import { createMlflowRunTracker } from "./infrastructure/mlflow-run-tracker";
+import { createDataServiceCandleLoader, createStrategyServiceLoader } from "./infrastructure/service-loaders";
 import { runIpcConsumer } from "./infrastructure/ipc-consumer";
 import { startQueueConsumer } from "./infrastructure/queue-consumer";
 
@@ -50,6 +57,23 @@ const schema = {
     default: 0,
     min: 0,
   }),
+  resultStore: stringField({
+    description: "results directory or s3://bucket/prefix/",
+    default: ".tradai/results",
+  }),
+  strategyServiceUrl: urlField({
+    description: "StrategyService (strategy sources)",
+    default: "http://127.0.0.1:8003",
+  }),
+  dataCollectionUrl: urlField({
+    description: "DataCollectionService (candles)",
+    default: "http://127.0.0.1:8002",
+  }),
+  mlflowTrackingUri: optionalStringField({
+    description: "MLflow tracking URI; unset = runs are not tracked",
+  }),
+  awsRegion: stringField({ description: "AWS region (S3 result store)", default: "eu-central-1" }),
+  awsEndpointUrl: optionalStringField({ description: "AWS endpoint override (moto, LocalStack)" }),
   job: optionalStringField({ description: "the job message for --job mode (JSON)" }),
   logLevel: enumField(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
     description: "log level",
@@ -91,9 +115,27 @@ const noopWork: JobWork = async (_message, context) => {
 
 function selectWork(): JobWork {
   if (config.work === "noop") return noopWork;
-  return async () => {
-    throw new Error("backtest jobs need the engine wiring (issue #6, in progress)");
-  };
+  return createBacktestWork({
+    strategies: createStrategyServiceLoader(config.strategyServiceUrl),
+    candles: createDataServiceCandleLoader(config.dataCollectionUrl),
+    results: createResultStore(config.resultStore, () =>
+      createAwsClients({
+        region: config.awsRegion,
+        ...(config.awsEndpointUrl === undefined ? {} : { endpoint: config.awsEndpointUrl }),
+      }),
+    ),
+    ...(config.mlflowTrackingUri === undefined
+      ? {}
+      : {
+          tracker: createMlflowRunTracker({
+            client: createMlflowClient({
+              baseUrl: config.mlflowTrackingUri,
+              requestHeaders: currentTraceHeaders,
+            }),
+          }),
+        }),
+    logger,
+  });
 }
 
 let repository: WorkflowStateRepository;

@@ -134,6 +134,8 @@ export function createStrategyHandlers(
         strategy: metadataOf(record),
         versions,
         source: request.includeSource ? (record.sources[record.fileName] ?? "") : "",
+        fileName: record.fileName,
+        sourceFiles: request.includeSource ? { ...record.sources } : {},
       };
     },
     async registerStrategy(request) {

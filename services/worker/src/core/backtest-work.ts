@@ -1,0 +1,175 @@
+// A backtest job's work (ARCHITECTURE.md §4.5): strategy → candles → engine → result store →
+// MLflow. Progress is reported per stage; the result is the engine's Freqtrade-layout export.
+import type { BacktestJobMessage } from "@tradai/backtest";
+import type { Logger } from "@tradai/common";
+import {
+  generateBacktestStats,
+  runBacktest,
+  timeframeToMilliseconds,
+  toFreqtradeExport,
+  type BacktestStats,
+  type CandleSeries,
+  type MarketsSnapshot,
+  type Strategy,
+} from "@tradai/engine";
+import type { JobWork, WorkResult } from "./job-runner";
+
+export interface StrategyLoader {
+  /** The strategy object for a registered name and version. */
+  load(name: string, version: string): Promise<Strategy>;
+}
+
+export interface CandleRequest {
+  exchange: string;
+  pair: string;
+  timeframe: string;
+  /** Epoch ms, inclusive; undefined = from the first stored candle. */
+  startMs?: number;
+  /** Epoch ms, exclusive; undefined = up to the last stored candle. */
+  endMs?: number;
+}
+
+export interface CandleLoader {
+  load(request: CandleRequest): Promise<CandleSeries>;
+  /** The exchange's markets snapshot (precision, limits, fees), when available. */
+  markets?(exchange: string): Promise<MarketsSnapshot | undefined>;
+}
+
+export interface ResultWriter {
+  write(jobId: string, result: unknown): Promise<string>;
+}
+
+export interface RunTracker {
+  /** Logs the run (params, metrics, tags, artifacts); returns its run id. */
+  logBacktest(input: TrackedBacktest): Promise<string>;
+}
+
+export interface TrackedBacktest {
+  message: BacktestJobMessage;
+  stats: BacktestStats;
+  /** The full export (the result JSON artifact). */
+  result: unknown;
+  resultUri: string;
+}
+
+export interface BacktestWorkDeps {
+  strategies: StrategyLoader;
+  candles: CandleLoader;
+  results: ResultWriter;
+  /** Optional: without it, runs are not tracked. */
+  tracker?: RunTracker;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The summary metrics stored on the job (a subset of Freqtrade's SUMMARY METRICS). */
+export const SUMMARY_METRICS = [
+  "total_trades",
+  "profit_total",
+  "profit_total_abs",
+  "cagr",
+  "sharpe",
+  "sortino",
+  "calmar",
+  "profit_factor",
+  "expectancy",
+  "expectancy_ratio",
+  "max_drawdown_account",
+  "max_drawdown_abs",
+  "winrate",
+  "wins",
+  "losses",
+  "draws",
+  "market_change",
+  "rejected_signals",
+  "final_balance",
+] as const satisfies readonly (keyof BacktestStats)[];
+
+export function summaryOf(stats: BacktestStats): { name: string; value: number }[] {
+  return SUMMARY_METRICS.map((name) => ({ name, value: Number(stats[name]) }));
+}
+
+/** Freqtrade's timerange → epoch ms (end exclusive). */
+export function timerangeBounds(timerange: string): { startMs?: number; endMs?: number } {
+  const [start = "", end = ""] = timerange.split("-");
+  const day = (text: string) =>
+    Date.UTC(Number(text.slice(0, 4)), Number(text.slice(4, 6)) - 1, Number(text.slice(6, 8)));
+  return { ...(start === "" ? {} : { startMs: day(start) }), ...(end === "" ? {} : { endMs: day(end) }) };
+}
+
+export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
+  const now = deps.now ?? Date.now;
+  return async (message, context): Promise<WorkResult> => {
+    const { config } = message;
+    const throwIfCancelled = () => {
+      if (context.signal.aborted) throw context.signal.reason ?? new Error("cancelled");
+    };
+    const runStart = now();
+    context.reportProgress(5, "loading strategy");
+    const strategy = await deps.strategies.load(config.strategy, config.strategy_version);
+    throwIfCancelled();
+
+    context.reportProgress(10, "loading data");
+    const { startMs, endMs } = timerangeBounds(config.timerange);
+    const warmupMs = strategy.startupCandleCount * timeframeToMilliseconds(config.timeframe);
+    const candles: Record<string, CandleSeries> = {};
+    for (const [index, pair] of config.pairs.entries()) {
+      candles[pair] = await deps.candles.load({
+        exchange: config.exchange,
+        pair,
+        timeframe: config.timeframe,
+        ...(startMs === undefined ? {} : { startMs: startMs - warmupMs }),
+        ...(endMs === undefined ? {} : { endMs }),
+      });
+      context.reportProgress(10 + (30 * (index + 1)) / config.pairs.length, "loading data");
+      throwIfCancelled();
+    }
+    const markets = (await deps.candles.markets?.(config.exchange)) ?? undefined;
+
+    context.reportProgress(40, "simulating");
+    const run = runBacktest({
+      strategy,
+      params: config.params,
+      pairs: config.pairs,
+      candles,
+      config: {
+        stakeAmount: config.stake_amount,
+        dryRunWallet: config.dry_run_wallet,
+        stakeCurrency: config.stake_currency,
+        maxOpenTrades: config.max_open_trades,
+        ...(config.fee === undefined ? {} : { fee: config.fee }),
+        ...(markets === undefined ? {} : { markets }),
+        ...(config.timeframe_detail === "" ? {} : { timeframeDetail: config.timeframe_detail }),
+        timerange: {
+          ...(startMs === undefined ? {} : { start: startMs }),
+          ...(endMs === undefined ? {} : { end: endMs - 1 }),
+        },
+      },
+    });
+    throwIfCancelled();
+
+    context.reportProgress(85, "writing results");
+    const stats = generateBacktestStats(run, {
+      runStartTime: Math.floor(runStart / 1000),
+      runEndTime: Math.floor(now() / 1000),
+    });
+    const result = toFreqtradeExport([{ stats, runId: message.jobId }]);
+    const resultUri = await deps.results.write(message.jobId, result);
+
+    let mlflowRunId: string | undefined;
+    if (deps.tracker) {
+      context.reportProgress(95, "tracking in MLflow");
+      try {
+        mlflowRunId = await deps.tracker.logBacktest({ message, stats, result, resultUri });
+      } catch (error) {
+        // The backtest itself succeeded: its result is stored; tracking failure must not lose it.
+        deps.logger.error(
+          { job_id: message.jobId, err: error },
+          "MLflow logging failed; the result is kept in the result store",
+        );
+      }
+    }
+    context.reportProgress(100, "completed");
+    return { summary: summaryOf(stats), resultUri, ...(mlflowRunId === undefined ? {} : { mlflowRunId }) };
+  };
+}

@@ -1,0 +1,148 @@
+// The worker's view of the strategy and data-collection services: strategies by name and version
+// (source from the registry, compiled the way the strategy service compiles them), candles as
+// streamed columnar batches, and the exchange's markets snapshot.
+import vm from "node:vm";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { createServiceClient } from "@tradai/common";
+import * as engine from "@tradai/engine";
+import { DataCollectionService, MarketType, StrategyService } from "@tradai/proto";
+import { createEsbuildStrategyCompiler } from "@tradai/strategy";
+import type { CandleLoader, CandleRequest, StrategyLoader } from "../core/backtest-work";
+
+const STRATEGY_GLOBAL = "__tradaiStrategy";
+
+/** Evaluates a compiled strategy bundle in its own context; it may only require the engine. */
+export function evaluateStrategyBundle(code: string, fileName: string): engine.Strategy {
+  const context = vm.createContext({
+    require: (name: string) => {
+      if (name === "@tradai/engine") return engine;
+      throw new Error(`require("${name}"): strategies may import only @tradai/engine and local files`);
+    },
+  });
+  new vm.Script(code, { filename: fileName }).runInContext(context);
+  const exported = (
+    (context as Record<string, unknown>)[STRATEGY_GLOBAL] as Record<string, unknown> | undefined
+  )?.default;
+  if (typeof exported !== "object" || exported === null) {
+    throw new Error(
+      `${fileName}: default export: expected a strategy from defineStrategy, got ${exported === undefined ? "nothing" : typeof exported}`,
+    );
+  }
+  return engine.defineStrategy({ ...(exported as engine.StrategyDefinition) });
+}
+
+export function createStrategyServiceLoader(baseUrl: string): StrategyLoader {
+  const client = createServiceClient(StrategyService, baseUrl, { timeoutMs: 30_000 });
+  const compiler = createEsbuildStrategyCompiler();
+  const cache = new Map<string, Promise<engine.Strategy>>();
+  return {
+    load(name, version) {
+      const key = `${name}@${version}`;
+      let loaded = cache.get(key);
+      if (loaded === undefined) {
+        loaded = (async () => {
+          const response = await client.getStrategy({ name, version, includeSource: true });
+          const entry = response.fileName === "" ? `${name}.ts` : response.fileName;
+          const files =
+            Object.keys(response.sourceFiles).length > 0
+              ? response.sourceFiles
+              : { [entry]: response.source };
+          const compiled = await compiler.compile({ entry, files });
+          if (!compiled.ok) {
+            throw new Error(
+              `strategy ${key} does not compile: ${compiled.issues.map((issue) => `${issue.file ?? entry}:${issue.line ?? 0} ${issue.message}`).join("; ")}`,
+            );
+          }
+          return evaluateStrategyBundle(compiled.compiled.code, entry);
+        })();
+        cache.set(key, loaded);
+        loaded.catch(() => cache.delete(key));
+      }
+      return loaded;
+    },
+  };
+}
+
+function concat(parts: Float64Array[], total: number): Float64Array {
+  const out = new Float64Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function createDataServiceCandleLoader(baseUrl: string): CandleLoader {
+  const client = createServiceClient(DataCollectionService, baseUrl, { timeoutMs: 120_000 });
+  return {
+    async load(request: CandleRequest) {
+      const columns = {
+        date: [] as Float64Array[],
+        open: [] as Float64Array[],
+        high: [] as Float64Array[],
+        low: [] as Float64Array[],
+        close: [] as Float64Array[],
+        volume: [] as Float64Array[],
+      };
+      let total = 0;
+      const stream = client.getOhlcv({
+        series: { exchange: request.exchange, symbol: request.pair, timeframe: request.timeframe },
+        range: {
+          ...(request.startMs === undefined ? {} : { start: timestampFromMs(request.startMs) }),
+          ...(request.endMs === undefined ? {} : { end: timestampFromMs(request.endMs) }),
+        },
+      });
+      for await (const { batch } of stream) {
+        if (!batch) continue;
+        columns.date.push(Float64Array.from(batch.timestampsMs, (value) => Number(value)));
+        columns.open.push(Float64Array.from(batch.open));
+        columns.high.push(Float64Array.from(batch.high));
+        columns.low.push(Float64Array.from(batch.low));
+        columns.close.push(Float64Array.from(batch.close));
+        columns.volume.push(Float64Array.from(batch.volume));
+        total += batch.timestampsMs.length;
+      }
+      if (total === 0) {
+        throw new Error(
+          `no candles stored for ${request.exchange} ${request.pair} ${request.timeframe} in the requested range`,
+        );
+      }
+      return {
+        date: concat(columns.date, total),
+        open: concat(columns.open, total),
+        high: concat(columns.high, total),
+        low: concat(columns.low, total),
+        close: concat(columns.close, total),
+        volume: concat(columns.volume, total),
+      };
+    },
+    async markets(exchange: string) {
+      try {
+        const response = await client.listMarkets({ exchange });
+        const snapshot: Record<string, engine.MarketInfo> = {};
+        for (const market of response.markets) {
+          // Proto zeros mean "not reported" (proto3 has no null for doubles).
+          const known = (value: number) => (value === 0 ? null : value);
+          snapshot[market.symbol] = {
+            symbol: market.symbol,
+            base: market.base,
+            quote: market.quote,
+            precision: { price: known(market.pricePrecision), amount: known(market.amountPrecision) },
+            limits: {
+              amount: { min: known(market.minAmount), max: known(market.maxAmount) },
+              cost: { min: known(market.minCost), max: null },
+            },
+            maker: market.makerFee,
+            taker: market.takerFee,
+            contractSize: market.type === MarketType.SPOT ? null : known(market.contractSize),
+          };
+        }
+        return Object.keys(snapshot).length === 0 ? undefined : snapshot;
+      } catch {
+        // No markets (offline exchange): the engine runs without precision rounding and limits.
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,283 @@
+// The whole backtest flow over HTTP, every part real (issue #6 §6): gateway → backtest service →
+// strategy service (validation) and data collection (EnsureData downloading through ccxt from a
+// Binance REST simulator serving the real candles) → executor (LOCAL worker pool, or BullMQ on
+// Redis with a separate worker process) → worker (engine) → result store + MLflow.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createMlflowClient } from "@tradai/mlflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  startBinanceSimulator,
+  type BinanceSimulator,
+} from "../services/data-collection/test/support/binance-simulator";
+import { runEntry, spawnService, type SpawnedService } from "./support/spawn-service";
+
+const stateDir = mkdtempSync(path.join(tmpdir(), "tradai-flow-"));
+const mlflowUrl = process.env.TRADAI_TEST_MLFLOW_URL;
+const redisUrl = process.env.TRADAI_TEST_REDIS_URL;
+const running: SpawnedService[] = [];
+let simulator: BinanceSimulator;
+let dataUrl: string;
+let strategyUrl: string;
+
+const submitBody = (overrides: Record<string, unknown> = {}) => ({
+  strategy: "SampleStrategy",
+  exchange: "binance",
+  pairs: ["BTC/USDT", "ETH/USDT"],
+  timeframe: "5m",
+  timerange: "20250101-20250115",
+  stake_amount: 100,
+  dry_run_wallet: 1000,
+  max_open_trades: 2,
+  fee: 0.001,
+  ...overrides,
+});
+
+async function startBacktestStack(name: string, backendEnv: Record<string, string>) {
+  const dir = path.join(stateDir, name);
+  const backtest = await spawnService({
+    entry: "services/backtest/src/main.ts",
+    portVariable: "BACKEND_PORT",
+    env: {
+      BACKEND_SQLITE_PATH: path.join(dir, "state.db"),
+      BACKEND_RESULT_STORE: path.join(dir, "results"),
+      BACKEND_STRATEGY_SERVICE_URL: strategyUrl,
+      BACKEND_DATA_COLLECTION_URL: dataUrl,
+      ...(mlflowUrl === undefined ? {} : { BACKEND_MLFLOW_TRACKING_URI: mlflowUrl }),
+      ...backendEnv,
+    },
+  });
+  const gateway = await spawnService({
+    entry: "gateway/src/main.ts",
+    portVariable: "GATEWAY_PORT",
+    env: {
+      GATEWAY_BACKTEST_URL: backtest.url,
+      GATEWAY_STRATEGY_URL: strategyUrl,
+      GATEWAY_DATA_COLLECTION_URL: dataUrl,
+    },
+  });
+  running.push(backtest, gateway);
+  return { backtest, gateway, dir };
+}
+
+async function post(base: string, body: unknown) {
+  const response = await fetch(`${base}/api/v1/backtest`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function waitForJob(base: string, jobId: string, statuses: string[], timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await (await fetch(`${base}/api/v1/backtests/${jobId}`)).json()) as Record<string, unknown>;
+    if (statuses.includes(String(job.status))) return job;
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} is ${JSON.stringify(job)}, expected ${statuses.join("|")}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  simulator = await startBinanceSimulator();
+  const data = await spawnService({
+    entry: "services/data-collection/src/main.ts",
+    portVariable: "DATA_COLLECTION_PORT",
+    env: {
+      DATA_COLLECTION_DATA_DIR: path.join(stateDir, "data"),
+      DATA_COLLECTION_EXCHANGE_OVERRIDES: JSON.stringify({ binance: simulator.ccxtConfig() }),
+      DATA_COLLECTION_RETRY_MAX_ATTEMPTS: "2",
+      DATA_COLLECTION_RETRY_BASE_DELAY_MS: "50",
+    },
+  });
+  const strategy = await spawnService({
+    entry: "services/strategy/src/main.ts",
+    portVariable: "STRATEGY_SERVICE_PORT",
+    env: { STRATEGY_SERVICE_REGISTRY_DIR: path.join(stateDir, "registry") },
+  });
+  running.push(data, strategy);
+  dataUrl = data.url;
+  strategyUrl = strategy.url;
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(running.map((service) => service.stop()));
+  await simulator?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("LOCAL executor (worker processes, no Redis)", () => {
+  let base: string;
+  beforeAll(async () => {
+    const stack = await startBacktestStack("local", { BACKEND_EXECUTOR_MODE: "LOCAL" });
+    base = stack.gateway.url;
+  }, 60_000);
+
+  it("runs a submitted backtest to COMPLETED with a result, metrics and an MLflow run", async () => {
+    const submitted = await post(base, submitBody({ idempotency_key: "flow-local-1" }));
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({ status: "QUEUED", existing: false });
+    const jobId = String(submitted.body.job_id);
+    const job = await waitForJob(base, jobId, ["COMPLETED", "FAILED"]);
+    expect(job.error).toBeNull();
+    expect(job.status).toBe("COMPLETED");
+    expect(job.progress).toBe(100);
+    const summary = job.summary as Record<string, number>;
+
+    const result = (await (await fetch(`${base}/api/v1/backtests/${jobId}/result`)).json()) as {
+      metrics: Record<string, number>;
+      result: {
+        strategy: Record<
+          string,
+          {
+            total_trades: number;
+            trades: { pair: string; profit_abs: number }[];
+            starting_balance: number;
+            final_balance: number;
+            profit_total_abs: number;
+          }
+        >;
+      };
+    };
+    const stats = result.result.strategy.SampleStrategy!;
+    expect(stats.total_trades).toBe(stats.trades.length);
+    expect(summary.total_trades).toBe(stats.total_trades);
+    expect(stats.total_trades).toBeGreaterThan(0);
+    // Hand-checkable identities of the result: profit is the sum of trade profits and the balance change.
+    const tradeSum = stats.trades.reduce((sum, trade) => sum + trade.profit_abs, 0);
+    expect(stats.profit_total_abs).toBeCloseTo(tradeSum, 6);
+    expect(stats.final_balance - stats.starting_balance).toBeCloseTo(stats.profit_total_abs, 6);
+    expect(new Set(stats.trades.map((trade) => trade.pair))).toEqual(new Set(["BTC/USDT", "ETH/USDT"]));
+
+    if (mlflowUrl !== undefined) {
+      expect(job.mlflow_run_id).toMatch(/^[0-9a-f]{32}$/);
+      const mlflow = createMlflowClient({ baseUrl: mlflowUrl });
+      const run = await mlflow.getRun(String(job.mlflow_run_id));
+      const metric = (key: string) => run.data.metrics.find((item) => item.key === key)?.value;
+      expect(metric("total_trades")).toBe(stats.total_trades);
+      expect(metric("profit_total_abs")).toBeCloseTo(stats.profit_total_abs, 8);
+      const tags = run.data.tags;
+      expect(tags["tradai.job_id"]).toBe(jobId);
+      expect(tags["tradai.strategy_version"]).toMatch(/^[0-9a-f]{64}$/);
+      const params = run.data.params;
+      expect(params.pairs).toBe("BTC/USDT,ETH/USDT");
+      const artifacts = (await mlflow.listArtifacts(String(job.mlflow_run_id)))
+        .map((file) => file.path)
+        .sort();
+      expect(artifacts).toEqual(["backtest-result.json", "equity.svg", "trades.csv"]);
+    }
+
+    // The same idempotency key returns the same job, without running it again.
+    const again = await post(base, submitBody({ idempotency_key: "flow-local-1" }));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ job_id: jobId, existing: true, status: "COMPLETED" });
+  });
+
+  it("streams the job's changes as server-sent events until it finishes", async () => {
+    const submitted = await post(base, submitBody({ timerange: "20250105-20250110" }));
+    const response = await fetch(`${base}/api/v1/backtests/${String(submitted.body.job_id)}/events`);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const text = await response.text();
+    const events = text
+      .trim()
+      .split("\n\n")
+      .map((block) => ({
+        event: /^event: (.*)$/m.exec(block)?.[1],
+        data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null") as Record<string, unknown>,
+      }));
+    expect(events.at(-1)?.event).toBe("end");
+    const statuses = events.filter((event) => event.event === "job").map((event) => event.data.status);
+    expect(statuses.at(-1)).toBe("COMPLETED");
+    expect(statuses.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("rejects bad input naming the field, and leaves no job behind", async () => {
+    const before = (
+      (await (await fetch(`${base}/api/v1/backtests?page_size=500`)).json()) as { backtests: unknown[] }
+    ).backtests.length;
+    const unknownStrategy = await post(base, submitBody({ strategy: "NoSuchStrategy" }));
+    expect(unknownStrategy.status).toBe(400);
+    expect((unknownStrategy.body.errors as { field: string }[]).map((error) => error.field)).toContain(
+      "strategy",
+    );
+    const inverted = await post(base, submitBody({ timerange: "20250201-20250101" }));
+    expect(inverted.status).toBe(400);
+    expect((inverted.body.errors as { field: string }[]).map((error) => error.field)).toEqual(["timerange"]);
+    const unknownPair = await post(base, submitBody({ pairs: ["NOPE/USDT"] }));
+    expect(unknownPair.status).toBeGreaterThanOrEqual(400);
+    expect(unknownPair.status).toBeLessThan(500);
+    expect(JSON.stringify(unknownPair.body)).toContain("NOPE/USDT");
+    const after = (
+      (await (await fetch(`${base}/api/v1/backtests?page_size=500`)).json()) as { backtests: unknown[] }
+    ).backtests.length;
+    expect(after).toBe(before);
+  });
+
+  it("cancels a queued job", async () => {
+    // One worker: the first job occupies it, the second waits and is cancelled.
+    const first = await post(base, submitBody({ timerange: "20250101-20250120" }));
+    const second = await post(base, submitBody({ timerange: "20250102-20250120" }));
+    const cancelled = (await (
+      await fetch(`${base}/api/v1/backtests/${String(second.body.job_id)}`, { method: "DELETE" })
+    ).json()) as Record<string, unknown>;
+    expect(cancelled.status).toBe("CANCELLED");
+    await waitForJob(base, String(first.body.job_id), ["COMPLETED"]);
+    const later = (await (
+      await fetch(`${base}/api/v1/backtests/${String(second.body.job_id)}`)
+    ).json()) as Record<string, unknown>;
+    expect(later.status).toBe("CANCELLED");
+    const cancelAgain = await fetch(`${base}/api/v1/backtests/${String(second.body.job_id)}`, {
+      method: "DELETE",
+    });
+    expect(cancelAgain.status).toBe(412);
+  });
+});
+
+describe.runIf(redisUrl)("QUEUE executor (BullMQ on Redis, separate worker process)", () => {
+  let base: string;
+  beforeAll(async () => {
+    const queueName = `flow-${process.pid}-${Date.now()}`;
+    const stack = await startBacktestStack("queue", {
+      BACKEND_EXECUTOR_MODE: "QUEUE",
+      BACKEND_REDIS_URL: redisUrl ?? "",
+      BACKEND_QUEUE_NAME: queueName,
+    });
+    base = stack.gateway.url;
+    const worker = runEntry({
+      entry: "services/worker/src/main.ts",
+      args: ["--queue"],
+      env: {
+        WORKER_REDIS_URL: redisUrl ?? "",
+        WORKER_QUEUE_NAME: queueName,
+        WORKER_SQLITE_PATH: path.join(stack.dir, "state.db"),
+        WORKER_RESULT_STORE: path.join(stack.dir, "results"),
+        WORKER_STRATEGY_SERVICE_URL: strategyUrl,
+        WORKER_DATA_COLLECTION_URL: dataUrl,
+        WORKER_LOG_LEVEL: "warn",
+      },
+    });
+    running.push({
+      url: "",
+      port: 0,
+      process: worker.process,
+      output: worker.output,
+      stop: async () => {
+        worker.process.kill("SIGTERM");
+        return null;
+      },
+    });
+  }, 60_000);
+
+  it("runs a submitted backtest through the queue to COMPLETED", async () => {
+    const submitted = await post(base, submitBody({ pairs: ["BTC/USDT"], timerange: "20250110-20250120" }));
+    expect(submitted.status).toBe(202);
+    const job = await waitForJob(base, String(submitted.body.job_id), ["COMPLETED", "FAILED"]);
+    expect(job.error).toBeNull();
+    expect(job.status).toBe("COMPLETED");
+    expect(job.executor).toBe("QUEUE");
+    expect((job.summary as Record<string, number>).total_trades).toBeGreaterThanOrEqual(0);
+  });
+});
