@@ -5,6 +5,11 @@
 // Ports: TRADAI_GATEWAY_PORT (8000), TRADAI_BACKTEST_PORT (8001), TRADAI_DATA_COLLECTION_PORT (8002),
 // TRADAI_STRATEGY_PORT (8003), TRADAI_LIVE_TRADING_PORT (8004), TRADAI_DRY_RUN_TRADING_PORT (8005).
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { DataCollectionService, DataFormat } from "@tradai/proto";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -153,6 +158,38 @@ async function waitHealthy(name: string, deadline: number): Promise<void> {
   throw new Error(`${name} did not become healthy at ${url(name)}/api/v1/health within 30 s`);
 }
 
+/**
+ * First run: loads data/seed/ (real Binance candles, see its SOURCES.md) into the embedded store
+ * when the store does not hold them yet, so the first backtest needs no exchange access.
+ */
+async function seedMarketData(): Promise<void> {
+  const client = createClient(
+    DataCollectionService,
+    createConnectTransport({ baseUrl: url("data-collection"), httpVersion: "1.1" }),
+  );
+  const seedDir = path.join(root, "data/seed");
+  for (const file of readdirSync(seedDir)
+    .filter((name) => name.endsWith(".csv.gz"))
+    .sort()) {
+    const match = /^(\w+)_([A-Z0-9]+)_([A-Z0-9]+)-(\w+)\.csv\.gz$/.exec(file);
+    if (!match) continue;
+    const [, exchange = "", base = "", quote = "", timeframe = ""] = match;
+    const symbol = `${base}/${quote}`;
+    const content = gunzipSync(readFileSync(path.join(seedDir, file)));
+    const rows = content.toString("latin1").trimEnd().split("\n").length - 1;
+    const stored = await client.getDatasetMetadata({ exchange, symbol, timeframe });
+    if (Number(stored.series[0]?.count ?? 0n) >= rows) continue;
+    const imported = await client.importData({
+      series: { exchange, symbol, timeframe },
+      format: DataFormat.CSV,
+      content,
+    });
+    console.log(
+      `seeded ${exchange} ${symbol} ${timeframe}: ${imported.candlesImported} candles from data/seed/${file}`,
+    );
+  }
+}
+
 async function main() {
   const busy: string[] = [];
   for (const component of COMPONENTS) {
@@ -213,6 +250,13 @@ async function main() {
   } catch (error) {
     console.error(String(error instanceof Error ? error.message : error));
     await stopAll(1);
+  }
+  try {
+    await seedMarketData();
+  } catch (error) {
+    console.error(
+      `could not seed the market-data store: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const lines = COMPONENTS.map((component) => `  ${component.name.padEnd(width)}  ${url(component.name)}`);
   console.log(

@@ -7,7 +7,7 @@
  * indicator+signal time vs simulation time, peak RSS, and (with --with-freqtrade) Freqtrade's times
  * and the speed ratio, plus whether the trades agree.
  *
- *   npx tsx bench/engine/bench.ts [--workload=i|ii|all] [--with-freqtrade]
+ *   npx tsx bench/engine/bench.ts [--workload=i|ii|iii|all] [--with-freqtrade]
  */
 import {
   analyzePair,
@@ -52,6 +52,47 @@ const WORKLOADS: Record<string, Workload> = {
   },
 };
 
+/**
+ * Workload (iii): 100 synthetic pairs × 1 year of 1m candles (52.6 M), built from real BTC/USDT 1m
+ * returns (each pair starts at a different offset in the return series and compounds them).
+ */
+function syntheticYear(pairs: number): Record<string, CandleSeries> {
+  const real = loadCandles("binance", "BTC/USDT", "1m");
+  const returns = new Float64Array(real.close.length - 1);
+  for (let index = 1; index < real.close.length; index++) {
+    returns[index - 1] = (real.close[index] as number) / (real.close[index - 1] as number) - 1;
+  }
+  const length = 525_600;
+  const start = Date.UTC(2025, 0, 1);
+  const result: Record<string, CandleSeries> = {};
+  for (let pair = 0; pair < pairs; pair++) {
+    const columns = {
+      date: new Float64Array(length),
+      open: new Float64Array(length),
+      high: new Float64Array(length),
+      low: new Float64Array(length),
+      close: new Float64Array(length),
+      volume: new Float64Array(length),
+    };
+    let close = 100 + pair;
+    const offset = (pair * 7919) % returns.length;
+    for (let index = 0; index < length; index++) {
+      const change = returns[(offset + index) % returns.length] as number;
+      const wick = Math.abs(returns[(offset + index * 3 + 1) % returns.length] as number);
+      const open = close;
+      close = open * (1 + change);
+      columns.date[index] = start + index * 60_000;
+      columns.open[index] = open;
+      columns.close[index] = close;
+      columns.high[index] = Math.max(open, close) * (1 + wick);
+      columns.low[index] = Math.min(open, close) * (1 - wick);
+      columns.volume[index] = real.volume[(offset + index) % real.volume.length] as number;
+    }
+    result[`P${String(pair).padStart(3, "0")}/USDT`] = columns;
+  }
+  return result;
+}
+
 const STRATEGIES = [
   { strategy: sampleStrategy as unknown as Strategy, freqtrade: "SampleStrategy", path: "template" as const },
   { strategy: emaCrossStrategy as unknown as Strategy, freqtrade: "EmaCross", path: "ours" as const },
@@ -61,6 +102,36 @@ const selected =
   process.argv.find((argument) => argument.startsWith("--workload="))?.slice("--workload=".length) ?? "all";
 const withFreqtrade = process.argv.includes("--with-freqtrade");
 if (withFreqtrade && !freqtradeInstalled()) installFreqtrade();
+
+if (selected === "iii") {
+  const started = performance.now();
+  const candles = syntheticYear(100);
+  const pairs = Object.keys(candles);
+  const buildMs = performance.now() - started;
+  const strategy = { ...emaCrossStrategy, timeframe: "1m" } as unknown as Strategy;
+  const runStarted = performance.now();
+  const run = runBacktest({
+    strategy,
+    candles,
+    pairs,
+    config: {
+      stakeAmount: 100,
+      dryRunWallet: 10_000,
+      maxOpenTrades: 10,
+      fee: 0.001,
+      pricePrecision: "markets",
+    },
+  });
+  const runMs = performance.now() - runStarted;
+  const total = pairs.length * 525_600;
+  console.log(
+    `(iii) 100 synthetic pairs × 1 year 1m | EmaCross: ${total.toLocaleString("en-US")} candles, ${run.trades.length} trades`,
+  );
+  console.log(
+    `  built in ${buildMs.toFixed(0)} ms; backtest ${runMs.toFixed(0)} ms → ${((total / runMs) * 1000).toExponential(2)} candles/s`,
+  );
+  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (target < 4096 MB)`);
+}
 
 for (const [key, workload] of Object.entries(WORKLOADS)) {
   if (selected !== "all" && selected !== key) continue;

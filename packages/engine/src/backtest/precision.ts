@@ -88,6 +88,44 @@ export function decimalDiv(left: Decimal, right: Decimal, precision = 18): Decim
   return { digits: numerator / denominator, scale: precision };
 }
 
+/** [digits, scale] of a finite number's shortest decimal form when digits fit a safe integer, else null. */
+function smallDecimal(value: number): [number, number] | null {
+  const text = String(value);
+  if (text.indexOf("e") >= 0) return null;
+  const point = text.indexOf(".");
+  const digits = point < 0 ? Number(text) : Number(text.slice(0, point) + text.slice(point + 1));
+  if (!(Math.abs(digits) <= 9_007_199_254_740_991)) return null;
+  return [digits, point < 0 ? 0 : text.length - point - 1];
+}
+
+/**
+ * amount × rate × (1 + sign × fee) with exact decimal arithmetic, rounded once (Freqtrade's FtPrecise
+ * trade values): `sign` +1 adds the fee, −1 subtracts it. Uses safe-integer arithmetic when every
+ * intermediate fits, BigInt otherwise.
+ */
+export function exactValueWithFee(amount: number, rate: number, fee: number, sign: 1 | -1): number {
+  const a = smallDecimal(amount);
+  const r = smallDecimal(rate);
+  const f = smallDecimal(fee);
+  if (a !== null && r !== null && f !== null) {
+    const value = a[0] * r[0];
+    const fees = value * f[0];
+    const valueScaled = value * 10 ** f[1];
+    const scale = a[1] + r[1] + f[1];
+    if (
+      Math.abs(fees) <= 9_007_199_254_740_991 &&
+      Math.abs(valueScaled) <= 9_007_199_254_740_991 &&
+      Math.abs(valueScaled) + Math.abs(fees) <= 9_007_199_254_740_991 &&
+      scale <= 22
+    ) {
+      return (valueScaled + sign * fees) / 10 ** scale;
+    }
+  }
+  const value = decimalMul(toDecimal(amount), toDecimal(rate));
+  const fees = decimalMul(value, toDecimal(fee));
+  return decimalToNumber(sign === 1 ? decimalAdd(value, fees) : decimalSub(value, fees));
+}
+
 /** Exact (decimal) product of two floats, rounded once to the nearest float. */
 export function preciseMul(left: number, right: number): number {
   return decimalToNumber(decimalMul(toDecimal(left), toDecimal(right)));
@@ -203,11 +241,21 @@ export function toPrecision(
   }
   const places = mode === "tickSize" ? powerOfTenPlaces(precision) : Math.round(precision);
   if (places !== null) {
-    // Fast path: a value with no more decimals than the step is already on the grid.
+    // Fast paths on the shortest decimal representation (what ccxt rounds too), avoiding BigInt.
     const text = String(value);
     if (text.indexOf("e") < 0) {
       const point = text.indexOf(".");
-      if ((point < 0 ? 0 : text.length - point - 1) <= places) return value;
+      if ((point < 0 ? 0 : text.length - point - 1) <= places) return value; // already on the grid
+      if (value > 0 && places <= 15) {
+        const kept = text.slice(0, point + 1 + places);
+        const integer = Number(kept.replace(".", ""));
+        if (integer < 9_007_199_254_740_991) {
+          // The removed digits are non-zero (the shortest form ends with a non-zero digit).
+          const up =
+            rounding === "roundUp" || (rounding === "round" && text.charCodeAt(point + 1 + places) >= 53); // "5"
+          return (up ? integer + 1 : integer) / 10 ** places;
+        }
+      }
     }
   }
   const decimal = toDecimal(value);

@@ -10,6 +10,7 @@ import {
   decimalMul,
   decimalSub,
   decimalToNumber,
+  exactValueWithFee,
   round8,
   toDecimal,
   toPrecision,
@@ -165,9 +166,7 @@ export class BacktestTrade implements TradeView {
 
   /** Freqtrade `_calc_open_trade_value`: amount × rate ± fee, exact decimal. */
   calcOpenTradeValue(amount: number, openRate: number): number {
-    const value = decimalMul(toDecimal(amount), toDecimal(openRate));
-    const fees = decimalMul(value, toDecimal(this.feeOpen));
-    return decimalToNumber(this.isShort ? decimalSub(value, fees) : decimalAdd(value, fees));
+    return exactValueWithFee(amount, openRate, this.feeOpen, this.isShort ? -1 : 1);
   }
 
   /** Close value of `amount` at `rate` after the close fee (float; spot and margin without interest). */
@@ -180,9 +179,7 @@ export class BacktestTrade implements TradeView {
 
   /** Close value with exact decimal products, as Freqtrade's FtPrecise (used for realised profit). */
   calcCloseTradeValueExact(rate: number, amount: number): number {
-    const value = decimalMul(toDecimal(amount), toDecimal(rate));
-    const fees = decimalMul(value, toDecimal(this.feeClose));
-    const base = decimalToNumber(this.isShort ? decimalAdd(value, fees) : decimalSub(value, fees));
+    const base = exactValueWithFee(amount, rate, this.feeClose, this.isShort ? 1 : -1);
     return this.isShort ? base - this.fundingFees : base + this.fundingFees;
   }
 

@@ -73,8 +73,10 @@ function concat(parts: Float64Array[], total: number): Float64Array {
   return out;
 }
 
-export function createDataServiceCandleLoader(baseUrl: string): CandleLoader {
+export function createDataServiceCandleLoader(baseUrl: string, now: () => number = Date.now): CandleLoader {
   const client = createServiceClient(DataCollectionService, baseUrl, { timeoutMs: 120_000 });
+  // Exchanges whose markets could not be had recently (offline laptop): not asked again for 5 min.
+  const unreachable = new Map<string, number>();
   return {
     async load(request: CandleRequest) {
       const columns = {
@@ -118,8 +120,10 @@ export function createDataServiceCandleLoader(baseUrl: string): CandleLoader {
       };
     },
     async markets(exchange: string) {
+      if ((unreachable.get(exchange) ?? 0) > now()) return undefined;
       try {
-        const response = await client.listMarkets({ exchange });
+        // Bounded: an exchange that cannot be reached (offline laptop) must not hold the backtest up.
+        const response = await client.listMarkets({ exchange }, { timeoutMs: 2_000 });
         const snapshot: Record<string, engine.MarketInfo> = {};
         for (const market of response.markets) {
           // Proto zeros mean "not reported" (proto3 has no null for doubles).
@@ -141,6 +145,7 @@ export function createDataServiceCandleLoader(baseUrl: string): CandleLoader {
         return Object.keys(snapshot).length === 0 ? undefined : snapshot;
       } catch {
         // No markets (offline exchange): the engine runs without precision rounding and limits.
+        unreachable.set(exchange, now() + 5 * 60_000);
         return undefined;
       }
     },
