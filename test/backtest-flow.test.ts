@@ -11,6 +11,7 @@ import {
   startBinanceSimulator,
   type BinanceSimulator,
 } from "../services/data-collection/test/support/binance-simulator";
+import { startOtlpReceiver } from "./support/otlp-receiver";
 import { runEntry, spawnService, type SpawnedService } from "./support/spawn-service";
 
 const stateDir = mkdtempSync(path.join(tmpdir(), "tradai-flow-"));
@@ -18,6 +19,9 @@ const mlflowUrl = process.env.TRADAI_TEST_MLFLOW_URL;
 const redisUrl = process.env.TRADAI_TEST_REDIS_URL;
 const running: SpawnedService[] = [];
 let simulator: BinanceSimulator;
+let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+/** Every process exports its spans to the test's OTLP receiver. */
+const telemetryEnv = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
 let dataUrl: string;
 let strategyUrl: string;
 
@@ -45,6 +49,7 @@ async function startBacktestStack(name: string, backendEnv: Record<string, strin
       BACKEND_STRATEGY_SERVICE_URL: strategyUrl,
       BACKEND_DATA_COLLECTION_URL: dataUrl,
       ...(mlflowUrl === undefined ? {} : { BACKEND_MLFLOW_TRACKING_URI: mlflowUrl }),
+      ...telemetryEnv(),
       ...backendEnv,
     },
   });
@@ -55,6 +60,7 @@ async function startBacktestStack(name: string, backendEnv: Record<string, strin
       GATEWAY_BACKTEST_URL: backtest.url,
       GATEWAY_STRATEGY_URL: strategyUrl,
       GATEWAY_DATA_COLLECTION_URL: dataUrl,
+      ...telemetryEnv(),
     },
   });
   running.push(backtest, gateway);
@@ -82,6 +88,7 @@ async function waitForJob(base: string, jobId: string, statuses: string[], timeo
 }
 
 beforeAll(async () => {
+  otlp = await startOtlpReceiver();
   simulator = await startBinanceSimulator();
   const data = await spawnService({
     entry: "services/data-collection/src/main.ts",
@@ -106,6 +113,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(running.map((service) => service.stop()));
   await simulator?.close();
+  await otlp?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -257,6 +265,8 @@ describe.runIf(redisUrl)("QUEUE executor (BullMQ on Redis, separate worker proce
         WORKER_STRATEGY_SERVICE_URL: strategyUrl,
         WORKER_DATA_COLLECTION_URL: dataUrl,
         WORKER_LOG_LEVEL: "warn",
+        ...(mlflowUrl === undefined ? {} : { WORKER_MLFLOW_TRACKING_URI: mlflowUrl }),
+        ...telemetryEnv(),
       },
     });
     running.push({
@@ -279,5 +289,49 @@ describe.runIf(redisUrl)("QUEUE executor (BullMQ on Redis, separate worker proce
     expect(job.status).toBe("COMPLETED");
     expect(job.executor).toBe("QUEUE");
     expect((job.summary as Record<string, number>).total_trades).toBeGreaterThanOrEqual(0);
+  });
+
+  it("keeps one trace id from the gateway through the backtest service, the queue and the worker to MLflow", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const response = await fetch(`${base}/api/v1/backtest`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      body: JSON.stringify(submitBody({ pairs: ["ETH/USDT"], timerange: "20250112-20250118" })),
+    });
+    const jobId = String(((await response.json()) as { job_id: string }).job_id);
+    await waitForJob(base, jobId, ["COMPLETED"]);
+    const wanted = [
+      ["gateway", "POST /api/v1/backtest"],
+      ["backtest", "tradai.backtest.v1.BacktestService/SubmitBacktest"],
+      ["worker", "worker.run_job"],
+      ...(mlflowUrl === undefined ? [] : [["worker", "mlflow.log_backtest"]]),
+    ];
+    // Spans arrive in batches (the OTLP exporter flushes every few seconds).
+    const deadline = Date.now() + 20_000;
+    let inTrace = otlp.spans.filter((span) => span.traceId === traceId);
+    while (
+      wanted.some(
+        ([service, name]) => !inTrace.some((span) => span.service === service && span.name === name),
+      ) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      inTrace = otlp.spans.filter((span) => span.traceId === traceId);
+    }
+    for (const [service, name] of wanted) {
+      expect(
+        inTrace.some((span) => span.service === service && span.name === name),
+        `${service}: ${name}`,
+      ).toBe(true);
+    }
+    const byId = new Map(inTrace.map((span) => [span.spanId, span]));
+    const workerSpan = inTrace.find((span) => span.name === "worker.run_job");
+    // The worker's span is a child of the backtest service's span: the context crossed the queue.
+    expect(byId.get(workerSpan?.parentSpanId ?? "")?.service).toBe("backtest");
+    // And the backtest service's span is a child of the gateway's client call, under its request span.
+    const submitSpan = inTrace.find((span) => span.name === "tradai.backtest.v1.BacktestService/SubmitBacktest");
+    const gatewayClient = byId.get(submitSpan?.parentSpanId ?? "");
+    expect(gatewayClient?.service).toBe("gateway");
+    expect(byId.get(gatewayClient?.parentSpanId ?? "")?.name).toBe("POST /api/v1/backtest");
   });
 });

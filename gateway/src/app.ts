@@ -1,13 +1,22 @@
 // The REST gateway (port 8000): public /api/v1, OpenAPI 3.1 from the route schemas, a docs page,
 // problem+json errors, request ids, and calls to the services through Connect clients.
 import { randomUUID } from "node:crypto";
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { Code } from "@connectrpc/connect";
 import { problem, toProblemDetails, withRequestId, type Logger, type FieldViolation } from "@tradai/common";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { registerBacktestRoutes } from "./routes/backtest-routes";
+import { registerDataRoutes } from "./routes/data-routes";
 import { registerHealthRoutes } from "./routes/health-routes";
 import { registerStrategyRoutes } from "./routes/strategy-routes";
 import type { ServiceDirectory } from "./service-directory";
@@ -68,8 +77,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/api/v1/docs" });
 
-  // One server span per request, continuing the caller's W3C trace context; handlers run inside it
-  // so Connect client calls carry it on to the services.
+  // One server span per request, continuing the caller's W3C trace context. The span starts in
+  // onRequest (timing) and becomes the active context in preHandler: body parsing runs in the
+  // socket's async context, so a context entered in onRequest would be lost for POST handlers.
+  const spans = new WeakMap<object, { span: Span; parent: Context }>();
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     const parent = propagation.extract(context.active(), request.headers, headerGetter);
@@ -81,12 +92,18 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       },
       parent,
     );
+    spans.set(request, { span, parent });
     reply.raw.once("finish", () => {
       span.setAttribute("http.response.status_code", reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     });
     context.with(trace.setSpan(parent, span), () => withRequestId(request.id, () => done()));
+  });
+  app.addHook("preHandler", (request, _reply, done) => {
+    const entry = spans.get(request);
+    if (entry === undefined) return done();
+    context.with(trace.setSpan(entry.parent, entry.span), () => withRequestId(request.id, () => done()));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -143,6 +160,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   registerHealthRoutes(app, options.services, version);
   registerStrategyRoutes(app, options.services);
   registerBacktestRoutes(app, options.services);
+  registerDataRoutes(app, options.services);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, () => app.swagger());
   return app;
 }
