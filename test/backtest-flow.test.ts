@@ -329,7 +329,9 @@ describe.runIf(redisUrl)("QUEUE executor (BullMQ on Redis, separate worker proce
     // The worker's span is a child of the backtest service's span: the context crossed the queue.
     expect(byId.get(workerSpan?.parentSpanId ?? "")?.service).toBe("backtest");
     // And the backtest service's span is a child of the gateway's client call, under its request span.
-    const submitSpan = inTrace.find((span) => span.name === "tradai.backtest.v1.BacktestService/SubmitBacktest");
+    const submitSpan = inTrace.find(
+      (span) => span.name === "tradai.backtest.v1.BacktestService/SubmitBacktest",
+    );
     const gatewayClient = byId.get(submitSpan?.parentSpanId ?? "");
     expect(gatewayClient?.service).toBe("gateway");
     expect(byId.get(gatewayClient?.parentSpanId ?? "")?.name).toBe("POST /api/v1/backtest");
