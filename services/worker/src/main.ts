@@ -30,7 +30,9 @@ import {
 } from "@tradai/backtest";
 import { createAwsClients } from "@tradai/aws";
 import { createMlflowClient } from "@tradai/mlflow";
-import { createBacktestWork } from "./core/backtest-work";
+import path from "node:path";
+import { createBacktestWork, type TrackedBacktest } from "./core/backtest-work";
+import { createMlflowOutbox } from "./infrastructure/mlflow-outbox";
 import { createJobRunner, type JobWork } from "./core/job-runner";
 import { createMlflowRunTracker } from "./infrastructure/mlflow-run-tracker";
 import { createDataServiceCandleLoader, createStrategyServiceLoader } from "./infrastructure/service-loaders";
@@ -113,8 +115,37 @@ const noopWork: JobWork = async (_message, context) => {
   return { summary: [] };
 };
 
-function selectWork(): JobWork {
+function selectWork(repository: WorkflowStateRepository): JobWork {
   if (config.work === "noop") return noopWork;
+  const tracker =
+    config.mlflowTrackingUri === undefined
+      ? undefined
+      : createMlflowRunTracker({
+          client: createMlflowClient({
+            baseUrl: config.mlflowTrackingUri,
+            requestHeaders: currentTraceHeaders,
+          }),
+        });
+  const outbox =
+    tracker === undefined
+      ? undefined
+      : createMlflowOutbox({
+          directory: path.join(
+            config.resultStore.startsWith("s3://") ? ".tradai" : config.resultStore,
+            "mlflow-outbox",
+          ),
+          tracker,
+          repository,
+          logger,
+        });
+  if (outbox !== undefined) {
+    const drain = () =>
+      void outbox
+        .drain()
+        .then((logged) => logged > 0 && logger.info({ logged }, "deferred MLflow runs logged"));
+    drain();
+    setInterval(drain, 60_000).unref();
+  }
   return createBacktestWork({
     strategies: createStrategyServiceLoader(config.strategyServiceUrl),
     candles: createDataServiceCandleLoader(config.dataCollectionUrl),
@@ -124,16 +155,8 @@ function selectWork(): JobWork {
         ...(config.awsEndpointUrl === undefined ? {} : { endpoint: config.awsEndpointUrl }),
       }),
     ),
-    ...(config.mlflowTrackingUri === undefined
-      ? {}
-      : {
-          tracker: createMlflowRunTracker({
-            client: createMlflowClient({
-              baseUrl: config.mlflowTrackingUri,
-              requestHeaders: currentTraceHeaders,
-            }),
-          }),
-        }),
+    ...(tracker === undefined ? {} : { tracker }),
+    ...(outbox === undefined ? {} : { deferTracking: (tracked: TrackedBacktest) => outbox.enqueue(tracked) }),
     logger,
   });
 }
@@ -148,7 +171,7 @@ try {
   process.exit(1);
 }
 const workerId = `${hostname()}:${process.pid}`;
-const runner = createJobRunner({ repository, workerId, work: selectWork(), logger });
+const runner = createJobRunner({ repository, workerId, work: selectWork(repository), logger });
 const traced: JobHandler = (message, context) =>
   inSpan("worker.run_job", () => runner(message, context), new Headers(message.traceHeaders));
 

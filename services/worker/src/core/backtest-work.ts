@@ -58,6 +58,8 @@ export interface BacktestWorkDeps {
   results: ResultWriter;
   /** Optional: without it, runs are not tracked. */
   tracker?: RunTracker;
+  /** Where a run goes when tracking fails, to be logged later (MLflow down must not lose it). */
+  deferTracking?: (tracked: TrackedBacktest) => void;
   logger: Logger;
   now?: () => number;
 }
@@ -159,14 +161,13 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
     let mlflowRunId: string | undefined;
     if (deps.tracker) {
       context.reportProgress(95, "tracking in MLflow");
+      const tracked: TrackedBacktest = { message, stats, result, resultUri };
       try {
-        mlflowRunId = await deps.tracker.logBacktest({ message, stats, result, resultUri });
+        mlflowRunId = await deps.tracker.logBacktest(tracked);
       } catch (error) {
-        // The backtest itself succeeded: its result is stored; tracking failure must not lose it.
-        deps.logger.error(
-          { job_id: message.jobId, err: error },
-          "MLflow logging failed; the result is kept in the result store",
-        );
+        // The backtest itself succeeded and its result is stored: tracking is retried later.
+        deps.logger.error({ job_id: message.jobId, err: error }, "MLflow logging failed; deferring it");
+        deps.deferTracking?.(tracked);
       }
     }
     context.reportProgress(100, "completed");
