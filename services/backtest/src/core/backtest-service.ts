@@ -125,7 +125,7 @@ export function createBacktestService(deps: BacktestServiceDeps) {
         executor: receipt.executor,
         executionId: receipt.reference,
       });
-      logger.info(
+      logger.debug(
         { job_id: job.jobId, executor: receipt.executor, reference: receipt.reference },
         "backtest queued",
       );

@@ -82,7 +82,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const reportProgress = (percent: number, stage: string) => {
       context.reportProgress(percent, stage);
       const at = now();
-      if (at - lastWrite < interval && percent < 100) return;
+      // 100 % is written by the COMPLETED transition itself; other reports are throttled.
+      if (percent >= 100 || at - lastWrite < interval) return;
       lastWrite = at;
       writing = writing
         .then(() =>
