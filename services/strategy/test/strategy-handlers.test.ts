@@ -157,6 +157,13 @@ describe("StrategyService in memory", () => {
     });
     expect(response.valid).toBe(false);
     expect(response.issues.map((issue) => issue.field)).toEqual(["timerange", "params.buyRsi"]);
+    // The named strategy comes back resolved (latest version), so callers need no GetStrategy.
+    const latest = await client.getStrategy({ name: "SampleStrategy" });
+    expect(response.strategy?.version).toBe(latest.strategy?.version);
+    expect(response.strategy?.startupCandleCount).toBe(latest.strategy?.startupCandleCount);
+    const unknown = await client.validateConfig({ config: { values: { strategy: "Ghost" } } });
+    expect(unknown.strategy).toBeUndefined();
+    expect(unknown.issues.map((issue) => issue.field)).toContain("strategy");
   });
 
   it("PrepareConfig returns the config, its sources and Freqtrade JSON", async () => {

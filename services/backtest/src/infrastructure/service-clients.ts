@@ -2,7 +2,6 @@
 // MarketData ports, over Connect clients with deadlines.
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { createServiceClient, type FieldViolation } from "@tradai/common";
 import { DataCollectionService, StrategyService } from "@tradai/proto";
 import type { BacktestConfig } from "../core/backtest-job";
@@ -12,33 +11,8 @@ export function createStrategyCatalogClient(baseUrl: string, timeoutMs = 10_000)
   const client = createServiceClient(StrategyService, baseUrl, { timeoutMs });
   return {
     async validate(config: BacktestConfig) {
-      let strategy;
-      try {
-        strategy = (await client.getStrategy({ name: config.strategy, version: config.strategy_version }))
-          .strategy;
-      } catch (error) {
-        if (error instanceof ConnectError && error.code === Code.NotFound) {
-          const field = config.strategy_version === "" ? "strategy" : "strategy_version";
-          return {
-            violations: [
-              {
-                field,
-                message: error.rawMessage,
-                expected: "a registered strategy (and version)",
-                found: JSON.stringify(config[field]),
-              },
-            ],
-            version: "",
-            startupCandles: 0,
-          };
-        }
-        throw error;
-      }
-      const values = {
-        ...config,
-        strategy_version: strategy?.version ?? config.strategy_version,
-      } as unknown as JsonObject;
-      const response = await client.validateConfig({ config: { values } });
+      // One call: ValidateConfig checks everything and names the resolved strategy version.
+      const response = await client.validateConfig({ config: { values: config as unknown as JsonObject } });
       const violations: FieldViolation[] = response.issues.map((issue) => ({
         field: issue.field,
         message: issue.message,
@@ -47,8 +21,8 @@ export function createStrategyCatalogClient(baseUrl: string, timeoutMs = 10_000)
       }));
       return {
         violations,
-        version: strategy?.version ?? "",
-        startupCandles: strategy?.startupCandleCount ?? 0,
+        version: response.strategy?.version ?? "",
+        startupCandles: response.strategy?.startupCandleCount ?? 0,
       };
     },
   };

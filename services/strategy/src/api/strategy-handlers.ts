@@ -161,8 +161,22 @@ export function createStrategyHandlers(
       };
     },
     async validateConfig(request) {
-      const issues = await service.validateConfig((request.config?.values ?? {}) as Record<string, unknown>);
-      return { valid: issues.length === 0, issues: issues.map(toIssue) };
+      const values = (request.config?.values ?? {}) as Record<string, unknown>;
+      const issues = await service.validateConfig(values);
+      const name = typeof values["strategy"] === "string" ? values["strategy"] : "";
+      const unknownStrategy = issues.some(
+        (issue) => issue.field === "strategy" || issue.field === "strategy_version",
+      );
+      let strategy;
+      if (name !== "" && !unknownStrategy) {
+        const version = typeof values["strategy_version"] === "string" ? values["strategy_version"] : "";
+        strategy = metadataOf((await service.get(name, version)).record);
+      }
+      return {
+        valid: issues.length === 0,
+        issues: issues.map(toIssue),
+        ...(strategy === undefined ? {} : { strategy }),
+      };
     },
     async prepareConfig(request) {
       requireText("strategy", request.strategy);
