@@ -144,6 +144,10 @@ interface PartitionRead {
  */
 export class ColumnarMarketDataStore implements MarketDataStore {
   readonly #backend: StoreBackend;
+  readonly #parsedManifests = new Map<
+    string,
+    { manifest: SeriesManifest; version: string; manifestBytes: number }
+  >();
   readonly #verify: ChecksumPolicy;
   readonly #readConcurrency: number;
   readonly #writeConcurrency: number;
@@ -163,6 +167,9 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     const path = seriesPath(key);
     const raw = await this.#backend.readManifest(path);
     if (raw === undefined) return undefined;
+    // The same manifest version parses to the same (frozen) manifest: no JSON.parse per read.
+    const cached = this.#parsedManifests.get(path);
+    if (raw.version !== "" && cached?.version === raw.version) return cached;
     const where = this.#backend.describe(path, MANIFEST_FILE);
     let parsed: unknown;
     try {
@@ -191,11 +198,16 @@ export class ColumnarMarketDataStore implements MarketDataStore {
         `manifest belongs to ${manifest.exchange} ${manifest.symbol} ${manifest.timeframe}, expected ${key.exchange} ${key.symbol} ${key.timeframe}`,
       );
     }
-    return {
-      manifest: manifest as SeriesManifest,
+    const loaded = {
+      manifest: Object.freeze({
+        ...(manifest as SeriesManifest),
+        partitions: Object.freeze([...(manifest as SeriesManifest).partitions]),
+      }) as SeriesManifest,
       version: raw.version,
       manifestBytes: raw.bytes.byteLength,
     };
+    if (raw.version !== "") this.#parsedManifests.set(path, loaded);
+    return loaded;
   }
 
   async read(

@@ -66,6 +66,7 @@ export class LocalStoreBackend implements StoreBackend {
   readonly #directory: string;
   readonly #durable: boolean;
   readonly #lockOptions: FileLockOptions;
+  readonly #manifests = new Map<string, { bytes: Uint8Array; version: string }>();
 
   constructor(options: LocalStoreBackendOptions) {
     this.#directory = options.directory;
@@ -77,12 +78,28 @@ export class LocalStoreBackend implements StoreBackend {
     return join(this.#directory, seriesPath, file);
   }
 
+  /**
+   * The manifest with a version stamp (inode, mtime in ns, size): a commit swaps the file by
+   * rename, so every commit — by this or another process — changes the stamp. Unchanged manifests
+   * are served from memory after one stat (bench/queue: EnsureData spent ~30 % of its CPU
+   * re-reading them).
+   */
   async readManifest(seriesPath: string): Promise<{ bytes: Uint8Array; version: string } | undefined> {
+    const file = join(this.#directory, seriesPath, MANIFEST_FILE);
     try {
-      const bytes = await readFile(join(this.#directory, seriesPath, MANIFEST_FILE));
-      return { bytes, version: "" };
+      const info = await stat(file, { bigint: true });
+      const version = `${info.ino}:${info.mtimeNs}:${info.size}`;
+      const cached = this.#manifests.get(file);
+      if (cached?.version === version) return cached;
+      const bytes = await readFile(file);
+      const entry = { bytes, version };
+      this.#manifests.set(file, entry);
+      return entry;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        this.#manifests.delete(file);
+        return undefined;
+      }
       throw error;
     }
   }
