@@ -63,7 +63,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, child: ChildProcess, timeoutMs: number) {
+async function waitFor(what: string, probe: () => Promise<boolean>, child: PeerProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
@@ -71,7 +71,7 @@ async function waitFor(what: string, probe: () => Promise<boolean>, child: Child
     if (await probe().catch(() => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${what} was not ready within ${timeoutMs} ms`);
+  throw new Error(`${what} was not ready within ${timeoutMs} ms:\n${child.recentOutput()}`);
 }
 
 const tcpOpen = (port: number) =>
@@ -86,7 +86,10 @@ const tcpOpen = (port: number) =>
 
 const httpOk = async (url: string) => (await fetch(url)).ok;
 
-function run(command: string, args: string[], logFile: string, options: { uid?: number; gid?: number } = {}) {
+/** A peer process that remembers its recent output, for start-up error messages. */
+type PeerProcess = ChildProcess & { recentOutput(): string };
+
+function run(command: string, args: string[], options: { uid?: number; gid?: number } = {}): PeerProcess {
   // detached: each peer leads its own process group, so stopping it also stops its workers
   // (mlflow's uvicorn, postgres' backends) and no pipe is left open behind it.
   const child = spawn(command, args, {
@@ -101,10 +104,9 @@ function run(command: string, args: string[], logFile: string, options: { uid?: 
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  child.on("exit", () => undefined);
-  Object.defineProperty(child, "recentOutput", { value: () => chunks.join("") });
-  void logFile;
-  return child;
+  // A binary that cannot be started is an error event, not an exit: keep it for the message.
+  child.once("error", (error) => chunks.push(`cannot start ${command}: ${error.message}\n`));
+  return Object.assign(child, { recentOutput: () => chunks.join("").slice(-2000) });
 }
 
 function requireBinary(file: string, dependency: string): string {
@@ -124,11 +126,18 @@ function which(binary: string): string | undefined {
 async function startRedis(dir: string): Promise<RunningPeer> {
   const binary = which("redis-server") ?? requireBinary("/usr/bin/redis-server", "redis");
   const port = await freePort();
-  const child = run(
-    binary,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-    "redis",
-  );
+  const child = run(binary, [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+  ]);
   await waitFor("redis-server", () => tcpOpen(port), child, 15_000);
   return { name: "redis", url: `redis://127.0.0.1:${port}`, process: child };
 }
@@ -185,7 +194,6 @@ async function startPostgres(dir: string): Promise<RunningPeer> {
       "-c",
       "max_connections=200",
     ],
-    "postgres",
     uid === undefined ? {} : { uid, gid },
   );
   await waitFor(
@@ -212,7 +220,7 @@ async function startMoto(): Promise<RunningPeer> {
   const venvMoto = venvBin("moto_server");
   const binary = existsSync(venvMoto) ? venvMoto : (which("moto_server") ?? requireBinary(venvMoto, "moto"));
   const port = await freePort();
-  const child = run(binary, ["-H", "127.0.0.1", "-p", String(port)], "moto");
+  const child = run(binary, ["-H", "127.0.0.1", "-p", String(port)]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor("moto_server", () => httpOk(`${url}/moto-api/`), child, 30_000);
   return { name: "moto", url, process: child };
@@ -221,23 +229,19 @@ async function startMoto(): Promise<RunningPeer> {
 async function startMlflow(dir: string): Promise<RunningPeer> {
   const binary = requireBinary(venvBin("mlflow"), "mlflow");
   const port = await freePort();
-  const child = run(
-    binary,
-    [
-      "server",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--backend-store-uri",
-      `sqlite:///${path.join(dir, "mlflow.db")}`,
-      "--artifacts-destination",
-      path.join(dir, "artifacts"),
-      "--workers",
-      "1",
-    ],
-    "mlflow",
-  );
+  const child = run(binary, [
+    "server",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--backend-store-uri",
+    `sqlite:///${path.join(dir, "mlflow.db")}`,
+    "--artifacts-destination",
+    path.join(dir, "artifacts"),
+    "--workers",
+    "1",
+  ]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor("mlflow server", () => httpOk(`${url}/health`), child, 120_000);
   return { name: "mlflow", url, process: child };
