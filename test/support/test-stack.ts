@@ -67,7 +67,9 @@ async function waitFor(what: string, probe: () => Promise<boolean>, child: PeerP
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
-      throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+      throw new Error(
+        `${what} exited with code ${child.exitCode} before it was ready:\n${child.recentOutput()}`,
+      );
     if (await probe().catch(() => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
