@@ -2,7 +2,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { currentTraceHeaders, toConnectError } from "@tradai/common";
-import type { BacktestService } from "@tradai/proto";
+import { JobStatus as ProtoJobStatus, type BacktestService } from "@tradai/proto";
 import type { BacktestServiceCore } from "../core/backtest-service";
 import { configFromProto, jobToProto, statusFromProto, statusToProto } from "./backtest-mapping";
 import { resultToProto } from "./result-mapping";
@@ -23,7 +23,13 @@ export function createBacktestHandlers(service: BacktestServiceCore): ServiceImp
           ...(request.idempotencyKey === "" ? {} : { idempotencyKey: request.idempotencyKey }),
           traceHeaders: currentTraceHeaders(),
         });
-        return { jobId: job.jobId, status: statusToProto(job.status), existing };
+        // A new job was accepted as QUEUED (the spec's sequence diagram); a fast worker may already
+        // have claimed it, which GetBacktest shows. An existing job answers with its current status.
+        return {
+          jobId: job.jobId,
+          status: existing ? statusToProto(job.status) : ProtoJobStatus.QUEUED,
+          existing,
+        };
       }),
     getBacktest: (request) => guard(async () => ({ job: jobToProto(await service.get(request.jobId)) })),
     listBacktests: (request) =>
