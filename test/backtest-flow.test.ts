@@ -185,7 +185,7 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
   });
 
   it("streams the job's changes as server-sent events until it finishes", async () => {
-    const submitted = await post(base, submitBody({ timerange: "20250105-20250110" }));
+    const submitted = await post(base, submitBody({ timerange: "20250101-20250131" }));
     const response = await fetch(`${base}/api/v1/backtests/${String(submitted.body.job_id)}/events`);
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     const text = await response.text();
