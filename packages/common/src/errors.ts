@@ -29,8 +29,6 @@ export class DomainError extends Error {
 export const invalidArgument = (message: string, violations: FieldViolation[] = []) =>
   new DomainError(Code.InvalidArgument, message, violations);
 export const notFound = (message: string) => new DomainError(Code.NotFound, message);
-export const unimplemented = (capability: string, issue: string) =>
-  new DomainError(Code.Unimplemented, `${capability} is not implemented yet (${issue})`);
 
 const VIOLATIONS_HEADER = "tradai-violations-bin";
 

@@ -27,7 +27,6 @@ export {
   problem,
   toConnectError,
   toProblemDetails,
-  unimplemented,
   violationsOf,
   type ErrorDisposition,
   type FieldViolation,

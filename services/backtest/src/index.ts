@@ -37,3 +37,4 @@ export {
   createStepFunctionsSubmitter,
 } from "./infrastructure/cloud-submitters";
 export { createResultStore, type ResultStore } from "./infrastructure/result-store";
+export { parseTimerange, type Timerange } from "./core/timerange";

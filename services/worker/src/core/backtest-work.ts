@@ -1,6 +1,6 @@
 // A backtest job's work (ARCHITECTURE.md §4.5): strategy → candles → engine → result store →
 // MLflow. Progress is reported per stage; the result is the engine's Freqtrade-layout export.
-import type { BacktestJobMessage } from "@tradai/backtest";
+import { parseTimerange, type BacktestJobMessage } from "@tradai/backtest";
 import type { Logger } from "@tradai/common";
 import {
   generateBacktestStats,
@@ -91,14 +91,6 @@ export function summaryOf(stats: BacktestStats): { name: string; value: number }
   return SUMMARY_METRICS.map((name) => ({ name, value: Number(stats[name]) }));
 }
 
-/** Freqtrade's timerange → epoch ms (end exclusive). */
-export function timerangeBounds(timerange: string): { startMs?: number; endMs?: number } {
-  const [start = "", end = ""] = timerange.split("-");
-  const day = (text: string) =>
-    Date.UTC(Number(text.slice(0, 4)), Number(text.slice(4, 6)) - 1, Number(text.slice(6, 8)));
-  return { ...(start === "" ? {} : { startMs: day(start) }), ...(end === "" ? {} : { endMs: day(end) }) };
-}
-
 export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
   const now = deps.now ?? Date.now;
   return async (message, context): Promise<WorkResult> => {
@@ -112,7 +104,10 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
     throwIfCancelled();
 
     context.reportProgress(10, "loading data");
-    const { startMs, endMs } = timerangeBounds(config.timerange);
+    // Validated at submission; an unparsable range here means a hand-made job message.
+    const { range, error } = parseTimerange(config.timerange);
+    if (range === undefined) throw new Error(`job config field timerange: ${error ?? "invalid"}`);
+    const { startMs, endMs } = range;
     const warmupMs = strategy.startupCandleCount * timeframeToMilliseconds(config.timeframe);
     const candles: Record<string, CandleSeries> = {};
     for (const [index, pair] of config.pairs.entries()) {
