@@ -48,7 +48,8 @@ describe.skipIf(motoUrl === undefined)("S3 market data store on moto", () => {
         return `s3://${bucket}/${objectKey}`;
       },
       cleanup: async () => {
-        await Promise.all(caches.map((directory) => rm(directory, { recursive: true, force: true })));
+        // Reopened caches are nested in the first one: remove children first, one at a time.
+        for (const directory of [...caches].reverse()) await rm(directory, { recursive: true, force: true });
       },
     };
   });
@@ -72,6 +73,26 @@ describe.skipIf(motoUrl === undefined)("S3 market data store on moto", () => {
         expect((result as PromiseRejectedResult).reason).toMatchObject({ kind: "aborted" });
       const count = (await hostA.info(key))?.count;
       expect(count).toBe(100 + 100 * (2 - rejected.length));
+      // The loser's partition files neither replaced the winner's nor stayed behind in the bucket.
+      const fresh = createS3MarketDataStore({ client, bucket, cacheDirectory: join(cacheDirectory, "c") });
+      const stored = await fresh.read(key);
+      const winners = results.flatMap((result, index) =>
+        result.status === "fulfilled" ? [copyCandles(candles, 100 + index * 100, 200 + index * 100)] : [],
+      );
+      const expected = [
+        ...copyCandles(candles, 0, 100).timestamps,
+        ...winners.flatMap((w) => [...w.timestamps]),
+      ];
+      expect([...stored.timestamps]).toEqual(expected.sort((a, b) => a - b));
+      const listing = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const partitionObjects = (listing.Contents ?? []).filter((object) => object.Key?.endsWith(".tdc"));
+      const manifest = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: `${seriesPath(key)}/manifest.json` }),
+      );
+      const referenced = (
+        JSON.parse((await manifest.Body?.transformToString()) ?? "{}") as { partitions: unknown[] }
+      ).partitions.length;
+      expect(partitionObjects).toHaveLength(referenced);
     } finally {
       await rm(cacheDirectory, { recursive: true, force: true });
     }

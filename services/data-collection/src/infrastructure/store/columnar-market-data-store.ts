@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { open } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import {
@@ -36,6 +37,7 @@ import {
   payloadChecksum,
   periodBounds,
 } from "./partition-format";
+import { runPool } from "./run-pool";
 import { MANIFEST_FILE, type StoreBackend } from "./store-backend";
 
 /** One partition as the manifest lists it. */
@@ -264,14 +266,7 @@ export class ColumnarMarketDataStore implements MarketDataStore {
       total += plan.toRow - plan.fromRow;
     }
     const result = allocate(total);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < plans.length) {
-        const plan = plans[next++];
-        if (plan !== undefined) await this.#readInto(key, plan, result);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#readConcurrency, plans.length) }, () => worker()));
+    await runPool(plans, this.#readConcurrency, (plan) => this.#readInto(key, plan, result));
     return result;
   }
 
@@ -508,6 +503,9 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     const loaded = await this.#loadManifest(key);
     const manifest = loaded?.manifest ?? emptyManifest(key);
     const generation = manifest.generation + 1;
+    // Two hosts writing the same series read the same generation: the token keeps the loser of the
+    // manifest commit from overwriting the winner's partition files on a shared bucket.
+    const writeToken = randomBytes(4).toString("hex");
     const byPeriod = new Map<string, ManifestPartition>(
       manifest.partitions.map((partition) => [partition.period, partition]),
     );
@@ -533,55 +531,56 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     let changed = 0;
     const obsolete: string[] = [];
     const periods = [...affected];
-    let nextPeriod = 0;
     // Partitions are independent files: rewrite several at once so their fsyncs overlap.
-    const rewrite = async (): Promise<void> => {
-      while (nextPeriod < periods.length) {
-        const period = periods[nextPeriod++];
-        if (period === undefined) continue;
-        const existingPartition = byPeriod.get(period);
-        let existing =
-          existingPartition === undefined
-            ? emptyCandles()
-            : await this.#readPartitionWhole(key, existingPartition);
-        if (overwrite !== undefined && candleCount(existing) > 0) {
-          const from = lowerBound(existing.timestamps, overwrite.startMs);
-          const to = lowerBound(existing.timestamps, overwrite.endMs);
-          if (to > from)
-            existing = concatCandles([
-              sliceCandles(existing, 0, from),
-              sliceCandles(existing, to, candleCount(existing)),
-            ]);
-        }
-        const slice = slices.get(period) ?? emptyCandles();
-        const merged = mergeCandles(existing, slice);
-        replaced += candleCount(existing) + candleCount(slice) - candleCount(merged);
-        // Re-ingesting candles that are already stored unchanged rewrites nothing.
-        if (existingPartition !== undefined && sameCandles(merged, existing)) continue;
-        changed++;
-        if (existingPartition !== undefined) obsolete.push(existingPartition.file);
-        if (candleCount(merged) === 0) {
-          byPeriod.delete(period);
-          continue;
-        }
-        const encoded = encodePartition(merged);
-        const file = `${period}.g${generation.toString().padStart(8, "0")}.tdc`;
-        await this.#backend.writePartition(path, file, encoded.chunks, encoded.bytes);
-        byPeriod.set(period, {
-          period,
-          file,
-          count: encoded.header.count,
-          firstMs: encoded.header.firstMs,
-          lastMs: encoded.header.lastMs,
-          bytes: encoded.bytes,
-          crc32: encoded.header.crc32,
-          gaps: detectGaps(merged.timestamps, grid).map((gap) => [gap.afterMs, gap.beforeMs]),
-        });
+    const written: string[] = [];
+    const rewrite = async (period: string): Promise<void> => {
+      const existingPartition = byPeriod.get(period);
+      let existing =
+        existingPartition === undefined
+          ? emptyCandles()
+          : await this.#readPartitionWhole(key, existingPartition);
+      if (overwrite !== undefined && candleCount(existing) > 0) {
+        const from = lowerBound(existing.timestamps, overwrite.startMs);
+        const to = lowerBound(existing.timestamps, overwrite.endMs);
+        if (to > from)
+          existing = concatCandles([
+            sliceCandles(existing, 0, from),
+            sliceCandles(existing, to, candleCount(existing)),
+          ]);
       }
+      const slice = slices.get(period) ?? emptyCandles();
+      const merged = mergeCandles(existing, slice);
+      replaced += candleCount(existing) + candleCount(slice) - candleCount(merged);
+      // Re-ingesting candles that are already stored unchanged rewrites nothing.
+      if (existingPartition !== undefined && sameCandles(merged, existing)) return;
+      changed++;
+      if (existingPartition !== undefined) obsolete.push(existingPartition.file);
+      if (candleCount(merged) === 0) {
+        byPeriod.delete(period);
+        return;
+      }
+      const encoded = encodePartition(merged);
+      const file = `${period}.g${generation.toString().padStart(8, "0")}-${writeToken}.tdc`;
+      written.push(file);
+      await this.#backend.writePartition(path, file, encoded.chunks, encoded.bytes);
+      byPeriod.set(period, {
+        period,
+        file,
+        count: encoded.header.count,
+        firstMs: encoded.header.firstMs,
+        lastMs: encoded.header.lastMs,
+        bytes: encoded.bytes,
+        crc32: encoded.header.crc32,
+        gaps: detectGaps(merged.timestamps, grid).map((gap) => [gap.afterMs, gap.beforeMs]),
+      });
     };
-    await Promise.all(
-      Array.from({ length: Math.min(this.#writeConcurrency, periods.length) }, () => rewrite()),
-    );
+    try {
+      await runPool(periods, this.#writeConcurrency, rewrite);
+    } catch (error) {
+      // Nothing references this generation's files yet: remove them so a failed write leaves none behind.
+      await this.#backend.deleteFiles(path, written).catch(() => undefined);
+      throw error;
+    }
     if (changed === 0) {
       return { count: manifest.partitions.reduce((sum, partition) => sum + partition.count, 0), replaced };
     }
@@ -590,7 +589,18 @@ export class ColumnarMarketDataStore implements MarketDataStore {
       generation,
       partitions: [...byPeriod.values()].sort((left, right) => left.firstMs - right.firstMs),
     };
-    await this.#backend.commitManifest(path, new TextEncoder().encode(JSON.stringify(next)), loaded?.version);
+    try {
+      await this.#backend.commitManifest(
+        path,
+        new TextEncoder().encode(JSON.stringify(next)),
+        loaded?.version,
+      );
+    } catch (error) {
+      // A lost race is certain not to reference our files; an unknown outcome might, so keep them.
+      if (isDataCollectionError(error) && error.kind === "aborted")
+        await this.#backend.deleteFiles(path, written).catch(() => undefined);
+      throw error;
+    }
     await this.#backend.deleteFiles(path, obsolete);
     const total = next.partitions.reduce((sum, partition) => sum + partition.count, 0);
     return { count: total, replaced };
