@@ -1,7 +1,8 @@
-// Connect clients for service-to-service calls: Connect protocol over HTTP/1.1 (works through any
-// proxy), a default deadline on every call, and W3C trace context propagated.
+// Connect clients for service-to-service calls: the Connect protocol over HTTP/2 (cleartext h2c:
+// one multiplexed connection per peer, a third less CPU per call than HTTP/1.1 — bench/queue), a
+// default deadline on every call, and W3C trace context propagated.
 import type { DescService } from "@bufbuild/protobuf";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { tracingClientInterceptor } from "./telemetry";
 import { currentRequestId } from "./logger";
@@ -9,8 +10,10 @@ import { currentRequestId } from "./logger";
 export interface ServiceClientOptions {
   /** Deadline for each call in ms; default 10 000. Streaming calls override it per call. */
   timeoutMs?: number;
-  /** "connect" (HTTP/1.1, default) or "grpc" (HTTP/2). */
+  /** "connect" (default) or "grpc". */
   protocol?: "connect" | "grpc";
+  /** "2" (default, h2c) or "1.1" (for peers behind a proxy that does not speak cleartext HTTP/2). */
+  httpVersion?: "2" | "1.1";
   interceptors?: Interceptor[];
 }
 
@@ -22,16 +25,63 @@ const requestIdForwarder: Interceptor = (next) => (request) => {
   return next(request);
 };
 
+/**
+ * A peer that closes its HTTP/2 connection (restart, drain) cancels the streams on it; the call did
+ * not fail because anyone cancelled it, so report what happened: the peer is unavailable (what an
+ * HTTP/1.1 "socket hang up" reports), a code callers and retry policies treat as transient.
+ */
+const peerCancelAsUnavailable: Interceptor = (next) => async (request) => {
+  const translate = (error: unknown): unknown => {
+    const connectError = ConnectError.from(error);
+    if (connectError.code !== Code.Canceled || request.signal.aborted) return error;
+    return new ConnectError(
+      `peer closed the connection: ${connectError.rawMessage}`,
+      Code.Unavailable,
+      connectError.metadata,
+      undefined,
+      error,
+    );
+  };
+  let response;
+  try {
+    response = await next(request);
+  } catch (error) {
+    throw translate(error);
+  }
+  if (!response.stream) return response;
+  const messages = response.message;
+  return {
+    ...response,
+    message: (async function* () {
+      try {
+        yield* messages;
+      } catch (error) {
+        throw translate(error);
+      }
+    })(),
+  };
+};
+
 export function createServiceClient<S extends DescService>(
   service: S,
   baseUrl: string,
   options: ServiceClientOptions = {},
 ): Client<S> {
-  const interceptors = [tracingClientInterceptor, requestIdForwarder, ...(options.interceptors ?? [])];
+  const interceptors = [
+    tracingClientInterceptor,
+    peerCancelAsUnavailable,
+    requestIdForwarder,
+    ...(options.interceptors ?? []),
+  ];
   const defaultTimeoutMs = options.timeoutMs ?? 10_000;
   const transport =
     options.protocol === "grpc"
       ? createGrpcTransport({ baseUrl, interceptors, defaultTimeoutMs })
-      : createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors, defaultTimeoutMs });
+      : createConnectTransport({
+          baseUrl,
+          httpVersion: options.httpVersion ?? "2",
+          interceptors,
+          defaultTimeoutMs,
+        });
   return createClient(service, transport);
 }

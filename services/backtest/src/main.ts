@@ -12,6 +12,7 @@ import { createDynamoDbWorkflowStateRepository } from "./infrastructure/dynamodb
 import { ExecutorFactory } from "./infrastructure/executor-factory";
 import { createPostgresWorkflowStateRepository } from "./infrastructure/postgres-workflow-state-repository";
 import { createResultStore } from "./infrastructure/result-store";
+import { createEnsuredDataCache } from "./core/ensured-data-cache";
 import { createMarketDataClient, createStrategyCatalogClient } from "./infrastructure/service-clients";
 import { createSqliteWorkflowStateRepository } from "./infrastructure/sqlite-workflow-state-repository";
 
@@ -108,7 +109,9 @@ await runService({
       repository,
       submitter: submitter ?? unconfigured,
       strategies: createStrategyCatalogClient(settings.strategyServiceUrl),
-      marketData: createMarketDataClient(settings.dataCollectionUrl),
+      marketData: createEnsuredDataCache(createMarketDataClient(settings.dataCollectionUrl), {
+        ttlMs: settings.ensureDataCacheMs,
+      }),
       results,
       logger,
     });

@@ -36,6 +36,11 @@ export interface BacktestJobSubmitter {
   readonly executor: string;
   /** Hands the job over; resolves once the executor has durably accepted it. */
   submit(message: BacktestJobMessage): Promise<SubmissionReceipt>;
+  /**
+   * The receipt's reference when the executor names jobs after their id (a queue job id): the
+   * service then records it with the job and skips a second write after submission.
+   */
+  plannedReference?(jobId: string): string;
   /** Best effort: stops the job where the executor can (the state store is the source of truth). */
   cancel(jobId: string): Promise<void>;
   /** Liveness of what the submitter depends on (Redis, the queue, ...), for the health document. */

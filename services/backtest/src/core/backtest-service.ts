@@ -2,6 +2,7 @@
 // ensure data through data collection, record the job QUEUED, hand it to the executor. A
 // submission that fails after the record was written removes the record again — no half-written
 // job is left behind.
+import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import { DomainError, invalidArgument, type FieldViolation, type Logger } from "@tradai/common";
 import type { BacktestJobSubmitter } from "./backtest-job-submitter";
@@ -113,18 +114,22 @@ export function createBacktestService(deps: BacktestServiceDeps) {
       range: parseTimerange(resolved.timerange).range ?? {},
       startupCandles,
     });
+    const jobId = randomUUID();
+    const plannedReference = submitter.plannedReference?.(jobId);
     const created = await repository.create({
       config: resolved,
+      jobId,
       executor: submitter.executor,
+      ...(plannedReference === undefined ? {} : { executionId: plannedReference }),
       ...(idempotencyKey === undefined || idempotencyKey === "" ? {} : { idempotencyKey }),
     });
     if (created.existing) return created;
     try {
-      const receipt = await submitter.submit({ jobId: created.job.jobId, config: resolved, traceHeaders });
-      const job = await repository.annotate(created.job.jobId, {
-        executor: receipt.executor,
-        executionId: receipt.reference,
-      });
+      const receipt = await submitter.submit({ jobId, config: resolved, traceHeaders });
+      const job =
+        receipt.executor === created.job.executor && receipt.reference === created.job.executionId
+          ? created.job
+          : await repository.annotate(jobId, { executor: receipt.executor, executionId: receipt.reference });
       logger.debug(
         { job_id: job.jobId, executor: receipt.executor, reference: receipt.reference },
         "backtest queued",

@@ -27,6 +27,8 @@ export interface CreateJobInput {
   /** Default: a random UUID. */
   jobId?: string;
   executor?: string;
+  /** The executor's reference, when known before submission. */
+  executionId?: string;
 }
 
 export interface CreateJobResult {
@@ -252,7 +254,7 @@ export function newJobRecord(input: CreateJobInput, now: number, generateId: () 
     result_uri: null,
     error: null,
     executor: input.executor ?? null,
-    execution_id: null,
+    execution_id: input.executionId ?? null,
     mlflow_run_id: null,
     worker_id: null,
     attempts: 0,

@@ -66,6 +66,13 @@ export const backtestConfigSchema = {
   }),
   strategyServiceUrl: urlField({ description: "StrategyService", default: "http://127.0.0.1:8003" }),
   dataCollectionUrl: urlField({ description: "DataCollectionService", default: "http://127.0.0.1:8002" }),
+  ensureDataCacheMs: integerField({
+    description:
+      "how long (ms) a candle range data collection confirmed is trusted before it is asked again; 0 asks every time",
+    default: 30_000,
+    min: 0,
+    max: 3_600_000,
+  }),
   mlflowTrackingUri: optionalStringField({ description: "MLflow tracking URI (passed to workers)" }),
   devMode: booleanField({
     description: "dev mode: an unconfigured executor disables backtests instead of failing start-up",

@@ -99,6 +99,7 @@ export function createLocalSubprocessSubmitter(
 
   return {
     executor: "LOCAL/SUBPROCESS",
+    plannedReference: (jobId: string) => `local:${jobId}`,
     async submit(message: BacktestJobMessage): Promise<SubmissionReceipt> {
       if (closed) throw new Error("the local worker pool is closed");
       queue.push(message);

@@ -84,6 +84,7 @@ export function createQueueSubmitter(options: QueueSubmitterOptions): BacktestJo
 
   return {
     executor: "QUEUE",
+    plannedReference: (jobId: string) => `${queueName}/${jobId}`,
     async submit(message: BacktestJobMessage): Promise<SubmissionReceipt> {
       try {
         const job = await withTimeout(
