@@ -24,13 +24,15 @@ export interface QueueBenchFlags {
   /** HTTP requests in flight at once. */
   httpConcurrency: number;
   stateStore: "sqlite" | "postgres";
-  /** Measurements to leave out: throughput, processes, latency, gateway. */
+  /** Real end-to-end backtests measured in (d), after one warm-up. */
+  backtestRuns: number;
+  /** Measurements to leave out: throughput, processes, latency, gateway, backtest. */
   skip: ReadonlySet<string>;
   /** Profile the services during the POST run (node --cpu-prof) and print where their CPU goes. */
   cpuProfile: boolean;
 }
 
-const SKIPPABLE = ["throughput", "processes", "latency", "gateway"];
+const SKIPPABLE = ["throughput", "processes", "latency", "gateway", "backtest"];
 
 function integerFlag(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
@@ -51,6 +53,7 @@ export function parseFlags(argv: readonly string[]): QueueBenchFlags {
     latencyRates: [200, 1000],
     requests: 2000,
     httpConcurrency: 32,
+    backtestRuns: 5,
     stateStore: "sqlite",
     skip: new Set(),
     cpuProfile: false,
@@ -64,6 +67,7 @@ export function parseFlags(argv: readonly string[]): QueueBenchFlags {
     "latency-jobs": ["latencyJobs", 10, 1_000_000],
     requests: ["requests", 1, 1_000_000],
     "http-concurrency": ["httpConcurrency", 1, 1024],
+    "backtest-runs": ["backtestRuns", 1, 100],
   };
   for (const argument of argv) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argument);

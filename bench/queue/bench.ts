@@ -9,13 +9,15 @@
  *       Baseline: submit → processor start of the bare BullMQ pair at the same pace.
  *   (c) POST /api/v1/backtest submissions/s through the gateway, all services real.
  *       Baseline: GET /api/v1/health through the same gateway.
+ *   (d) a real backtest (SampleStrategy, BTC/USDT 5m, 2025) POST → COMPLETED with the LOCAL executor
+ *       and the MLflow server. Baseline: the same backtest with the engine alone in this process.
  * Then PASS/MISS against the issue's targets. Starts its own redis-server (and PostgreSQL with
  * --state-store=postgres) on free loopback ports and stops everything at the end.
  *
  *   npm run bench -- queue [--jobs=5000] [--submit-concurrency=64] [--worker-concurrency=64]
  *     [--worker-processes=2] [--process-concurrency=32] [--latency-jobs=1000] [--latency-rate=200,1000]
  *     [--requests=2000] [--http-concurrency=32] [--state-store=sqlite|postgres]
- *     [--skip=throughput,processes,latency,gateway] [--cpu-prof]
+ *     [--backtest-runs=5] [--skip=throughput,processes,latency,gateway,backtest] [--cpu-prof]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -32,6 +34,7 @@ import {
   type LatencySummary,
   type TargetCheck,
 } from "./bench-support";
+import { YEAR_BODY, engineBaseline, runEndToEnd } from "./backtest-runs";
 import {
   SUBMIT_BODY,
   callOnce,
@@ -51,6 +54,7 @@ import {
 const TARGET_JOBS_PER_SECOND = 3_000;
 const TARGET_P50_MS = 25;
 const TARGET_SUBMISSIONS_PER_SECOND = 1_000;
+const TARGET_BACKTEST_MS = 2_000;
 
 const flags = parseFlags(process.argv.slice(2));
 const loadAverage = () =>
@@ -215,7 +219,10 @@ async function gateway(redisUrl: string) {
   let postWindow: [number, number] | undefined;
   try {
     const started = performance.now();
-    stack = await startGatewayStack(redisUrl, profileDir === undefined ? {} : { cpuProfileDir: profileDir });
+    stack = await startGatewayStack({
+      executor: { mode: "QUEUE", redisUrl },
+      ...(profileDir === undefined ? {} : { cpuProfileDir: profileDir }),
+    });
     line(`  stack up in ${fixed(performance.now() - started)} ms: ${stack.gatewayUrl}`);
     const submit = {
       method: "POST" as const,
@@ -278,6 +285,67 @@ async function gateway(redisUrl: string) {
   }
 }
 
+async function realBacktest(mlflowUrl: string) {
+  const body = YEAR_BODY;
+  line(
+    `\n(d) a real backtest end to end: ${body.strategy}, ${body.pairs.join(",")} ${body.timeframe}, ${body.timerange}, ${flags.backtestRuns} runs one after the other; LOCAL/SUBPROCESS executor (1 worker process), SQLite, MLflow server, gateway → backtest → worker`,
+  );
+  let stack: GatewayStack | undefined;
+  try {
+    const started = performance.now();
+    stack = await startGatewayStack({ executor: { mode: "LOCAL", workers: 1 }, mlflowUrl });
+    line(`  stack up in ${fixed(performance.now() - started)} ms: ${stack.gatewayUrl}, MLflow ${mlflowUrl}`);
+    const run = (runs: number) =>
+      runEndToEnd({
+        gatewayUrl: stack?.gatewayUrl ?? "",
+        mlflowUrl,
+        body,
+        runs,
+        pollMs: 5,
+        deadlineMs: 120_000,
+      });
+    const first = await run(1);
+    line(
+      `  first run (includes the one-time download of the year from the exchange simulator, ${stack.exchangeRequests()} requests, and the worker's first strategy compile): ${fixed(first.latency.max)} ms`,
+    );
+    const exchangeBefore = stack.exchangeRequests();
+    const measured = await run(flags.backtestRuns);
+    const accepted = measured.runs.map((entry) => entry.acceptedMs);
+    const sample = measured.runs[0];
+    line(
+      `  POST → COMPLETED (MLflow run logged): ${formatLatency(measured.latency)}; POST answered in ${fixed(Math.min(...accepted))}–${fixed(Math.max(...accepted))} ms`,
+    );
+    line(`    runs: ${measured.runs.map((entry) => fixed(entry.ms)).join(", ")} ms`);
+    line(
+      `    ${sample?.trades ?? 0} trades per run; MLflow runs FINISHED with ${sample?.mlflowMetrics ?? 0} metrics each; exchange requests during the measured runs: ${stack.exchangeRequests() - exchangeBefore}`,
+    );
+    const range = parseYearRange(body.timerange);
+    const engine = engineBaseline(body, range.start, range.end);
+    line(
+      `  baseline: the engine alone in this process (${engine.candles.toLocaleString("en-US")} candles already in memory: analyze, simulate, statistics): cold ${fixed(engine.coldMs)} ms, warm ${fixed(engine.warmMs)} ms, ${engine.trades} trades`,
+    );
+    line(
+      `    → orchestration (HTTP, validation, state store, worker IPC, candle stream, result store, MLflow) adds ${fixed(measured.latency.p50 - engine.warmMs)} ms at p50`,
+    );
+    checks.push({
+      name: "a real backtest (sample strategy, 1 pair, 1 year of 5m) POST → COMPLETED, LOCAL, MLflow included",
+      measured: `p50 ${fixed(measured.latency.p50)} ms, max ${fixed(measured.latency.max)} ms`,
+      target: `< ${fixed(TARGET_BACKTEST_MS)} ms`,
+      pass: measured.latency.max < TARGET_BACKTEST_MS,
+      gap: `${fixed(measured.latency.max - TARGET_BACKTEST_MS)} ms over`,
+    });
+  } finally {
+    await stack?.stop();
+  }
+}
+
+function parseYearRange(timerange: string): { start: number; end: number } {
+  const [from, to] = timerange
+    .split("-")
+    .map((part) => Date.UTC(+part.slice(0, 4), +part.slice(4, 6) - 1, +part.slice(6, 8)));
+  return { start: from ?? 0, end: to ?? 0 };
+}
+
 function printProfiles(directory: string, window: [number, number], pids: Record<string, number>) {
   line(`  CPU profile of the services during the POST run (self time, sampled):`);
   // Worker threads (tsx's loader, logging) write their own near-empty profiles: leave them out.
@@ -311,7 +379,11 @@ try {
   line(
     `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? "unknown CPU"}), node ${process.version}, load average ${loadAverage()} (other work on the box skews every figure)`,
   );
-  peers = await startTestStack(flags.stateStore === "postgres" ? ["redis", "postgres"] : ["redis"]);
+  peers = await startTestStack([
+    "redis",
+    ...(flags.stateStore === "postgres" ? (["postgres"] as const) : []),
+    ...(flags.skip.has("backtest") ? [] : (["mlflow"] as const)),
+  ]);
   const redisUrl = peers.env.TRADAI_TEST_REDIS_URL as string;
   const env: QueueEnvironment = {
     redisUrl,
@@ -327,6 +399,7 @@ try {
   if (!flags.skip.has("throughput")) await throughput(env);
   if (!flags.skip.has("latency")) await latency(env);
   if (!flags.skip.has("gateway")) await gateway(redisUrl);
+  if (!flags.skip.has("backtest")) await realBacktest(peers.env.TRADAI_TEST_MLFLOW_URL as string);
 
   line(`\ntargets (issue 6, 2 cores):`);
   for (const check of checks) line(`  ${targetLine(check)}`);

@@ -106,12 +106,13 @@ export interface GatewayStack {
 export interface GatewayStackOptions {
   /** Directory for V8 CPU profiles of the four services (node --cpu-prof), written when they stop. */
   cpuProfileDir?: string;
+  /** Default QUEUE on `redisUrl`; LOCAL runs a pool of worker processes (no Redis). */
+  executor?: { mode: "QUEUE"; redisUrl: string } | { mode: "LOCAL"; workers: number };
+  /** MLflow tracking URI for the workers. */
+  mlflowUrl?: string;
 }
 
-export async function startGatewayStack(
-  redisUrl: string,
-  options: GatewayStackOptions = {},
-): Promise<GatewayStack> {
+export async function startGatewayStack(options: GatewayStackOptions): Promise<GatewayStack> {
   const directory = mkdtempSync(path.join(tmpdir(), "tradai-bench-queue-gateway-"));
   const nodeArguments =
     options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
@@ -155,9 +156,18 @@ export async function startGatewayStack(
       entry: "services/backtest/src/main.ts",
       portVariable: "BACKEND_PORT",
       env: {
-        BACKEND_EXECUTOR_MODE: "QUEUE",
-        BACKEND_REDIS_URL: redisUrl,
-        BACKEND_QUEUE_NAME: `bench-gateway-${process.pid}`,
+        ...(options.executor?.mode === "LOCAL"
+          ? {
+              BACKEND_EXECUTOR_MODE: "LOCAL",
+              BACKEND_LOCAL_EXECUTION_MODE: "SUBPROCESS",
+              BACKEND_LOCAL_WORKERS: String(options.executor.workers),
+            }
+          : {
+              BACKEND_EXECUTOR_MODE: "QUEUE",
+              BACKEND_REDIS_URL: options.executor?.redisUrl ?? "",
+              BACKEND_QUEUE_NAME: `bench-gateway-${process.pid}`,
+            }),
+        ...(options.mlflowUrl === undefined ? {} : { BACKEND_MLFLOW_TRACKING_URI: options.mlflowUrl }),
         BACKEND_SQLITE_PATH: path.join(directory, "state.db"),
         BACKEND_RESULT_STORE: path.join(directory, "results"),
         BACKEND_STRATEGY_SERVICE_URL: strategy.url,

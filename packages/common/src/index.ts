@@ -70,3 +70,10 @@ export {
   type ServiceParts,
 } from "./run-service";
 export { createServiceClient, type ServiceClientOptions } from "./clients";
+export {
+  OHLCV_COLUMN_ORDER,
+  decodeOhlcvColumns,
+  encodeOhlcvColumns,
+  type DecodedOhlcvColumns,
+  type OhlcvColumnArrays,
+} from "./ohlcv-columns";

@@ -13,6 +13,7 @@ import { Health, reflectionV1, reflectionV1alpha } from "@tradai/proto";
 import { toConnectError, toProblemDetails, problem } from "./errors";
 import { buildHealthDocument, createHealthHandlers, HealthRegistry, type DependencyCheck } from "./health";
 import { withRequestId, type Logger } from "./logger";
+import { HTTP2_WINDOW_BYTES, widenConnectionWindow } from "./http2-window";
 import { createReflectionHandlers } from "./reflection";
 import { tracingServerInterceptor } from "./telemetry";
 
@@ -241,11 +242,14 @@ export async function createServiceServer(options: ServiceServerOptions): Promis
   };
 
   const h1 = http.createServer(tracked);
-  const h2 = http2.createServer({}, tracked);
+  const h2 = http2.createServer({ settings: { initialWindowSize: HTTP2_WINDOW_BYTES } }, tracked);
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
+    // The connection window starts at 64 KiB whatever the settings say: widen it, or a large request
+    // (a strategy upload, an import) waits for a WINDOW_UPDATE round trip every 64 KiB.
+    widenConnectionWindow(session);
     session.once("close", () => sessions.delete(session));
   });
 

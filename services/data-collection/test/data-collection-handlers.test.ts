@@ -7,7 +7,14 @@ import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { violationsOf } from "@tradai/common";
-import { DataCollectionService, DataFormat, FreshnessVerdict, MarketType, SyncPhase } from "@tradai/proto";
+import {
+  DataCollectionService,
+  DataFormat,
+  FreshnessVerdict,
+  MarketType,
+  OhlcvEncoding,
+  SyncPhase,
+} from "@tradai/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { candlesInRange } from "../src/core/candles";
 import { createDataCollectionHandlers } from "../src/api/data-collection-handlers";
@@ -76,6 +83,32 @@ describe("DataCollectionService handlers (in-memory Connect transport)", () => {
       Array.from(expected.timestamps),
     );
     expect(batches.flatMap((batch) => batch?.close ?? [])).toEqual(Array.from(expected.close));
+
+    // The same range as raw little-endian columns: each value read back with a DataView.
+    const raw = [];
+    for await (const response of client.getOhlcv({
+      series: btc,
+      range: { start: timestampFromMs(startMs), end: timestampFromMs(endMs) },
+      batchSize: 1000,
+      encoding: OhlcvEncoding.F64LE,
+    })) {
+      raw.push(response.batch);
+    }
+    expect(raw.map((batch) => [batch?.count, batch?.columnsF64le.byteLength, batch?.close.length])).toEqual([
+      [1000, 1000 * 48, 0],
+      [440, 440 * 48, 0],
+    ]);
+    const column = (name: number) =>
+      raw.flatMap((batch) => {
+        const bytes = batch?.columnsF64le ?? new Uint8Array();
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const count = batch?.count ?? 0;
+        return Array.from({ length: count }, (_, row) => view.getFloat64((name * count + row) * 8, true));
+      });
+    expect(column(0)).toEqual(Array.from(expected.timestamps));
+    expect(column(1)).toEqual(Array.from(expected.open));
+    expect(column(4)).toEqual(Array.from(expected.close));
+    expect(column(5)).toEqual(Array.from(expected.volume));
 
     const metadata = await client.getDatasetMetadata({ exchange: "binance" });
     expect(

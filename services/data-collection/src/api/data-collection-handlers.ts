@@ -7,6 +7,7 @@ import type { DataCollectionService } from "@tradai/proto";
 import {
   DataFormat,
   FreshnessVerdict,
+  OhlcvEncoding,
   MarketType,
   SyncPhase,
   type GapSchema,
@@ -14,7 +15,7 @@ import {
   type SeriesMetadataSchema,
   type TimeRange,
 } from "@tradai/proto";
-import { DomainError, toConnectError } from "@tradai/common";
+import { DomainError, encodeOhlcvColumns, toConnectError } from "@tradai/common";
 import type { Candles } from "../core/candles";
 import type { DataCollectionService as DataCollectionCore } from "../core/data-collection-service";
 import type { DataFileFormat } from "../core/data-file-codec";
@@ -141,8 +142,15 @@ function metadataMessage(info: StoredSeriesInfo): MessageInitShape<typeof Series
   };
 }
 
-function batchMessage(candles: Candles) {
+function batchMessage(candles: Candles, encoding: OhlcvEncoding) {
+  if (encoding === OhlcvEncoding.F64LE) {
+    return {
+      count: candles.timestamps.length,
+      columnsF64le: encodeOhlcvColumns(candles),
+    };
+  }
   return {
+    count: candles.timestamps.length,
     timestampsMs: Array.from(candles.timestamps, (value) => BigInt(value)),
     open: Array.from(candles.open),
     high: Array.from(candles.high),
@@ -207,7 +215,7 @@ export function createDataCollectionHandlers(
           rangeFrom(request.range),
           request.batchSize,
         )) {
-          yield { batch: batchMessage(batch) };
+          yield { batch: batchMessage(batch, request.encoding) };
         }
       } catch (error) {
         throw mapError(error);

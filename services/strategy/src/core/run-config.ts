@@ -110,10 +110,16 @@ export function parseTimerange(
   return { range: { ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) } };
 }
 
+// Descriptions are immutable once loaded (one per strategy version): build each schema once.
+const schemas = new WeakMap<StrategyDescription, ParameterSchema>();
+
 /** The parameter schema back from a strategy description (as stored in the registry). */
 export function parameterSchemaOf(description: StrategyDescription): ParameterSchema {
+  const cached = schemas.get(description);
+  if (cached !== undefined) return cached;
   const schema: Record<string, ParameterDefinition> = {};
   for (const parameter of description.parameters) schema[parameter.name] = definitionOf(parameter);
+  schemas.set(description, schema);
   return schema;
 }
 

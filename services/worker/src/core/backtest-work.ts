@@ -99,9 +99,18 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
       if (context.signal.aborted) throw context.signal.reason ?? new Error("cancelled");
     };
     const runStart = now();
+    // Wall time per stage, logged with the job (where a slow backtest spends its time).
+    const stagesMs: Record<string, number> = {};
+    let stageStart = performance.now();
+    const stageDone = (stage: string) => {
+      const at = performance.now();
+      stagesMs[stage] = Math.round(at - stageStart);
+      stageStart = at;
+    };
     context.reportProgress(5, "loading strategy");
     const strategy = await deps.strategies.load(config.strategy, config.strategy_version);
     throwIfCancelled();
+    stageDone("strategy");
 
     context.reportProgress(10, "loading data");
     // Validated at submission; an unparsable range here means a hand-made job message.
@@ -121,7 +130,9 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
       context.reportProgress(10 + (30 * (index + 1)) / config.pairs.length, "loading data");
       throwIfCancelled();
     }
+    stageDone("data");
     const markets = (await deps.candles.markets?.(config.exchange)) ?? undefined;
+    stageDone("markets");
 
     context.reportProgress(40, "simulating");
     const run = runBacktest({
@@ -144,6 +155,7 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
       },
     });
     throwIfCancelled();
+    stageDone("simulation");
 
     context.reportProgress(85, "writing results");
     const stats = generateBacktestStats(run, {
@@ -152,6 +164,7 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
     });
     const result = toFreqtradeExport([{ stats, runId: message.jobId }]);
     const resultUri = await deps.results.write(message.jobId, result);
+    stageDone("results");
 
     let mlflowRunId: string | undefined;
     if (deps.tracker) {
@@ -164,7 +177,12 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
         deps.logger.error({ job_id: message.jobId, err: error }, "MLflow logging failed; deferring it");
         deps.deferTracking?.(tracked);
       }
+      stageDone("mlflow");
     }
+    deps.logger.info(
+      { job_id: message.jobId, trades: run.trades.length, stages_ms: stagesMs },
+      "backtest finished",
+    );
     context.reportProgress(100, "completed");
     return { summary: summaryOf(stats), resultUri, ...(mlflowRunId === undefined ? {} : { mlflowRunId }) };
   };

@@ -48,51 +48,72 @@ function tradesCsv(stats: BacktestStats): string {
 
 export function createMlflowRunTracker(options: MlflowRunTrackerOptions): RunTracker {
   const { client } = options;
+  // One lookup per strategy per process; a failed lookup is forgotten so the next run asks again.
+  const experiments = new Map<string, Promise<string>>();
+  const experimentId = (name: string): Promise<string> => {
+    let id = experiments.get(name);
+    if (id === undefined) {
+      id = client.getOrCreateExperiment(name).then((experiment) => experiment.experimentId);
+      experiments.set(name, id);
+      id.catch(() => experiments.delete(name));
+    }
+    return id;
+  };
   return {
     logBacktest: (tracked: TrackedBacktest) => inSpan("mlflow.log_backtest", () => logBacktest(tracked)),
   };
 
   async function logBacktest({ message, stats, result, resultUri }: TrackedBacktest): Promise<string> {
     const { config } = message;
-    const experiment = await client.getOrCreateExperiment(
-      `${options.experimentPrefix ?? "tradai/backtest/"}${config.strategy}`,
-    );
-    const run = await client.createRun({
-      experimentId: experiment.experimentId,
-      runName: `${config.strategy} ${config.timerange} ${message.jobId.slice(0, 8)}`,
-      tags: {
-        "tradai.job_id": message.jobId,
-        "tradai.strategy": config.strategy,
-        "tradai.strategy_version": config.strategy_version,
-        "tradai.exchange": config.exchange,
-        "tradai.timeframe": config.timeframe,
-        "tradai.data_range": `${stats.backtest_start} .. ${stats.backtest_end}`,
-        "tradai.result_uri": resultUri,
-      },
-    });
+    const experimentName = `${options.experimentPrefix ?? "tradai/backtest/"}${config.strategy}`;
+    const experiment = await experimentId(experimentName);
+    const run = await client
+      .createRun({
+        experimentId: experiment,
+        runName: `${config.strategy} ${config.timerange} ${message.jobId.slice(0, 8)}`,
+        tags: {
+          "tradai.job_id": message.jobId,
+          "tradai.strategy": config.strategy,
+          "tradai.strategy_version": config.strategy_version,
+          "tradai.exchange": config.exchange,
+          "tradai.timeframe": config.timeframe,
+          "tradai.data_range": `${stats.backtest_start} .. ${stats.backtest_end}`,
+          "tradai.result_uri": resultUri,
+        },
+      })
+      .catch((error: unknown) => {
+        // The experiment may have been deleted since it was looked up: look it up again next time.
+        experiments.delete(experimentName);
+        throw error;
+      });
     const runId = run.info.runId;
     try {
-      await client.logBatch(runId, {
-        params: {
-          strategy: config.strategy,
-          strategy_version: config.strategy_version,
-          exchange: config.exchange,
-          pairs: config.pairs.join(","),
-          timeframe: config.timeframe,
-          timerange: config.timerange,
-          stake_amount: String(config.stake_amount),
-          dry_run_wallet: config.dry_run_wallet,
-          max_open_trades: config.max_open_trades,
-          fee: stats.fee,
-          ...Object.fromEntries(
-            Object.entries(config.params).map(([key, value]) => [`params.${key}`, JSON.stringify(value)]),
-          ),
-        },
-        metrics: metricsOf(stats),
-      });
-      await client.uploadArtifact(runId, "backtest-result.json", JSON.stringify(result), "application/json");
-      await client.uploadArtifact(runId, "trades.csv", tradesCsv(stats), "text/csv");
-      await client.uploadArtifact(runId, "equity.svg", renderEquityChart(stats), "image/svg+xml");
+      // Params/metrics and the three artifacts are independent: send them at once, and wait for
+      // every one (so a failure ends the run FAILED only after nothing is still being written).
+      const writes = await Promise.allSettled([
+        client.logBatch(runId, {
+          params: {
+            strategy: config.strategy,
+            strategy_version: config.strategy_version,
+            exchange: config.exchange,
+            pairs: config.pairs.join(","),
+            timeframe: config.timeframe,
+            timerange: config.timerange,
+            stake_amount: String(config.stake_amount),
+            dry_run_wallet: config.dry_run_wallet,
+            max_open_trades: config.max_open_trades,
+            fee: stats.fee,
+            ...Object.fromEntries(
+              Object.entries(config.params).map(([key, value]) => [`params.${key}`, JSON.stringify(value)]),
+            ),
+          },
+          metrics: metricsOf(stats),
+        }),
+        client.uploadArtifact(runId, "backtest-result.json", JSON.stringify(result), "application/json"),
+        client.uploadArtifact(runId, "trades.csv", tradesCsv(stats), "text/csv"),
+        client.uploadArtifact(runId, "equity.svg", renderEquityChart(stats), "image/svg+xml"),
+      ]);
+      for (const write of writes) if (write.status === "rejected") throw write.reason;
       await client.endRun(runId, "FINISHED");
     } catch (error) {
       await client.endRun(runId, "FAILED").catch(() => undefined);

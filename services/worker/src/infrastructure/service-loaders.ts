@@ -3,9 +3,9 @@
 // streamed columnar batches, and the exchange's markets snapshot.
 import vm from "node:vm";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { createServiceClient } from "@tradai/common";
+import { createServiceClient, decodeOhlcvColumns } from "@tradai/common";
 import * as engine from "@tradai/engine";
-import { DataCollectionService, MarketType, StrategyService } from "@tradai/proto";
+import { DataCollectionService, MarketType, OhlcvEncoding, StrategyService } from "@tradai/proto";
 import { createEsbuildStrategyCompiler } from "@tradai/strategy";
 import type { CandleLoader, CandleRequest, StrategyLoader } from "../core/backtest-work";
 
@@ -64,6 +64,7 @@ export function createStrategyServiceLoader(baseUrl: string): StrategyLoader {
 }
 
 function concat(parts: Float64Array[], total: number): Float64Array {
+  if (parts.length === 1 && parts[0]?.length === total) return parts[0];
   const out = new Float64Array(total);
   let offset = 0;
   for (const part of parts) {
@@ -94,9 +95,23 @@ export function createDataServiceCandleLoader(baseUrl: string, now: () => number
           ...(request.startMs === undefined ? {} : { start: timestampFromMs(request.startMs) }),
           ...(request.endMs === undefined ? {} : { end: timestampFromMs(request.endMs) }),
         },
+        // Raw little-endian columns: a copy per column instead of a protobuf value per candle field.
+        encoding: OhlcvEncoding.F64LE,
       });
       for await (const { batch } of stream) {
         if (!batch) continue;
+        if (batch.columnsF64le.byteLength > 0) {
+          const decoded = decodeOhlcvColumns(batch.columnsF64le, batch.count);
+          columns.date.push(decoded.timestamps);
+          columns.open.push(decoded.open);
+          columns.high.push(decoded.high);
+          columns.low.push(decoded.low);
+          columns.close.push(decoded.close);
+          columns.volume.push(decoded.volume);
+          total += batch.count;
+          continue;
+        }
+        // A data service that predates the F64LE encoding answers with repeated fields.
         columns.date.push(Float64Array.from(batch.timestampsMs, (value) => Number(value)));
         columns.open.push(Float64Array.from(batch.open));
         columns.high.push(Float64Array.from(batch.high));

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradai/common/v1/common.proto.
  */
 export const file_tradai_common_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Ch10cmFkYWkvY29tbW9uL3YxL2NvbW1vbi5wcm90bxIQdHJhZGFpLmNvbW1vbi52MSJfCglUaW1lUmFuZ2USKQoFc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKA2VuZBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQAoJU2VyaWVzS2V5EhAKCGV4Y2hhbmdlGAEgASgJEg4KBnN5bWJvbBgCIAEoCRIRCgl0aW1lZnJhbWUYAyABKAkiawoKT2hsY3ZCYXRjaBIVCg10aW1lc3RhbXBzX21zGAEgAygDEgwKBG9wZW4YAiADKAESDAoEaGlnaBgDIAMoARILCgNsb3cYBCADKAESDQoFY2xvc2UYBSADKAESDgoGdm9sdW1lGAYgAygBIjQKC1BhZ2VSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIjsKDFBhZ2VSZXNwb25zZRIXCg9uZXh0X3BhZ2VfdG9rZW4YASABKAkSEgoKdG90YWxfc2l6ZRgCIAEoAyL8AwoFVHJhZGUSEAoIdHJhZGVfaWQYASABKAkSDAoEcGFpchgCIAEoCRIzCglkaXJlY3Rpb24YAyABKA4yIC50cmFkYWkuY29tbW9uLnYxLlRyYWRlRGlyZWN0aW9uEi0KCW9wZW5fZGF0ZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfZGF0ZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJb3Blbl9yYXRlGAYgASgBEhIKCmNsb3NlX3JhdGUYByABKAESDgoGYW1vdW50GAggASgBEhQKDHN0YWtlX2Ftb3VudBgJIAEoARIQCghsZXZlcmFnZRgKIAEoARIQCghmZWVfb3BlbhgLIAEoARIRCglmZWVfY2xvc2UYDCABKAESFAoMcHJvZml0X3JhdGlvGA0gASgBEhIKCnByb2ZpdF9hYnMYDiABKAESEQoJZW50ZXJfdGFnGA8gASgJEhMKC2V4aXRfcmVhc29uGBAgASgJEg8KB2lzX29wZW4YESABKAgSHgoWdHJhZGVfZHVyYXRpb25fbWludXRlcxgSIAEoAxIfChdpbml0aWFsX3N0b3BfbG9zc19yYXRpbxgTIAEoARIXCg9zdG9wX2xvc3NfcmF0aW8YFCABKAEiJQoGTWV0cmljEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAEiqwIKBk1hcmtldBIOCgZzeW1ib2wYASABKAkSDAoEYmFzZRgCIAEoCRINCgVxdW90ZRgDIAEoCRIqCgR0eXBlGAQgASgOMhwudHJhZGFpLmNvbW1vbi52MS5NYXJrZXRUeXBlEg4KBmFjdGl2ZRgFIAEoCBIXCg9wcmljZV9wcmVjaXNpb24YBiABKAESGAoQYW1vdW50X3ByZWNpc2lvbhgHIAEoARISCgptaW5fYW1vdW50GAggASgBEhIKCm1heF9hbW91bnQYCSABKAESEAoIbWluX2Nvc3QYCiABKAESEQoJbWFrZXJfZmVlGAsgASgBEhEKCXRha2VyX2ZlZRgMIAEoARIVCg1jb250cmFjdF9zaXplGA0gASgBEg4KBnNldHRsZRgOIAEoCSqhAQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFKT0JfU1RBVFVTX1FVRVVFRBABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBBIYChRKT0JfU1RBVFVTX0NBTkNFTExFRBAFKmYKDlRyYWRlRGlyZWN0aW9uEh8KG1RSQURFX0RJUkVDVElPTl9VTlNQRUNJRklFRBAAEhgKFFRSQURFX0RJUkVDVElPTl9MT05HEAESGQoVVFJBREVfRElSRUNUSU9OX1NIT1JUEAIqbQoKTWFya2V0VHlwZRIbChdNQVJLRVRfVFlQRV9VTlNQRUNJRklFRBAAEhQKEE1BUktFVF9UWVBFX1NQT1QQARIUChBNQVJLRVRfVFlQRV9TV0FQEAISFgoSTUFSS0VUX1RZUEVfRlVUVVJFEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch10cmFkYWkvY29tbW9uL3YxL2NvbW1vbi5wcm90bxIQdHJhZGFpLmNvbW1vbi52MSJfCglUaW1lUmFuZ2USKQoFc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKA2VuZBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQAoJU2VyaWVzS2V5EhAKCGV4Y2hhbmdlGAEgASgJEg4KBnN5bWJvbBgCIAEoCRIRCgl0aW1lZnJhbWUYAyABKAkikQEKCk9obGN2QmF0Y2gSFQoNdGltZXN0YW1wc19tcxgBIAMoAxIMCgRvcGVuGAIgAygBEgwKBGhpZ2gYAyADKAESCwoDbG93GAQgAygBEg0KBWNsb3NlGAUgAygBEg4KBnZvbHVtZRgGIAMoARINCgVjb3VudBgHIAEoBRIVCg1jb2x1bW5zX2Y2NGxlGAggASgMIjQKC1BhZ2VSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIjsKDFBhZ2VSZXNwb25zZRIXCg9uZXh0X3BhZ2VfdG9rZW4YASABKAkSEgoKdG90YWxfc2l6ZRgCIAEoAyL8AwoFVHJhZGUSEAoIdHJhZGVfaWQYASABKAkSDAoEcGFpchgCIAEoCRIzCglkaXJlY3Rpb24YAyABKA4yIC50cmFkYWkuY29tbW9uLnYxLlRyYWRlRGlyZWN0aW9uEi0KCW9wZW5fZGF0ZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfZGF0ZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJb3Blbl9yYXRlGAYgASgBEhIKCmNsb3NlX3JhdGUYByABKAESDgoGYW1vdW50GAggASgBEhQKDHN0YWtlX2Ftb3VudBgJIAEoARIQCghsZXZlcmFnZRgKIAEoARIQCghmZWVfb3BlbhgLIAEoARIRCglmZWVfY2xvc2UYDCABKAESFAoMcHJvZml0X3JhdGlvGA0gASgBEhIKCnByb2ZpdF9hYnMYDiABKAESEQoJZW50ZXJfdGFnGA8gASgJEhMKC2V4aXRfcmVhc29uGBAgASgJEg8KB2lzX29wZW4YESABKAgSHgoWdHJhZGVfZHVyYXRpb25fbWludXRlcxgSIAEoAxIfChdpbml0aWFsX3N0b3BfbG9zc19yYXRpbxgTIAEoARIXCg9zdG9wX2xvc3NfcmF0aW8YFCABKAEiJQoGTWV0cmljEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAEiqwIKBk1hcmtldBIOCgZzeW1ib2wYASABKAkSDAoEYmFzZRgCIAEoCRINCgVxdW90ZRgDIAEoCRIqCgR0eXBlGAQgASgOMhwudHJhZGFpLmNvbW1vbi52MS5NYXJrZXRUeXBlEg4KBmFjdGl2ZRgFIAEoCBIXCg9wcmljZV9wcmVjaXNpb24YBiABKAESGAoQYW1vdW50X3ByZWNpc2lvbhgHIAEoARISCgptaW5fYW1vdW50GAggASgBEhIKCm1heF9hbW91bnQYCSABKAESEAoIbWluX2Nvc3QYCiABKAESEQoJbWFrZXJfZmVlGAsgASgBEhEKCXRha2VyX2ZlZRgMIAEoARIVCg1jb250cmFjdF9zaXplGA0gASgBEg4KBnNldHRsZRgOIAEoCSpmCg1PaGxjdkVuY29kaW5nEh4KGk9ITENWX0VOQ09ESU5HX1VOU1BFQ0lGSUVEEAASGwoXT0hMQ1ZfRU5DT0RJTkdfUkVQRUFURUQQARIYChRPSExDVl9FTkNPRElOR19GNjRMRRACKqEBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEUpPQl9TVEFUVVNfUVVFVUVEEAESFgoSSk9CX1NUQVRVU19SVU5OSU5HEAISGAoUSk9CX1NUQVRVU19DT01QTEVURUQQAxIVChFKT0JfU1RBVFVTX0ZBSUxFRBAEEhgKFEpPQl9TVEFUVVNfQ0FOQ0VMTEVEEAUqZgoOVHJhZGVEaXJlY3Rpb24SHwobVFJBREVfRElSRUNUSU9OX1VOU1BFQ0lGSUVEEAASGAoUVFJBREVfRElSRUNUSU9OX0xPTkcQARIZChVUUkFERV9ESVJFQ1RJT05fU0hPUlQQAiptCgpNYXJrZXRUeXBlEhsKF01BUktFVF9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQTUFSS0VUX1RZUEVfU1BPVBABEhQKEE1BUktFVF9UWVBFX1NXQVAQAhIWChJNQVJLRVRfVFlQRV9GVVRVUkUQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A half-open time range [start, end). An unset end means "up to now".
@@ -125,6 +125,22 @@ export type OhlcvBatch = Message<"tradai.common.v1.OhlcvBatch"> & {
    * @generated from field: repeated double volume = 6;
    */
   volume: number[];
+
+  /**
+   * Number of candles in the batch (set with either encoding).
+   *
+   * @generated from field: int32 count = 7;
+   */
+  count: number;
+
+  /**
+   * With OHLCV_ENCODING_F64LE: six columns of `count` little-endian IEEE-754 doubles each,
+   * concatenated in the order timestamps_ms (as doubles: exact for every epoch-ms time), open, high,
+   * low, close, volume (48 bytes per candle); the repeated fields above are then empty.
+   *
+   * @generated from field: bytes columns_f64le = 8;
+   */
+  columnsF64le: Uint8Array;
 };
 
 /**
@@ -435,6 +451,41 @@ export const MarketSchema: GenMessage<Market> = /*@__PURE__*/
   messageDesc(file_tradai_common_v1_common, 7);
 
 /**
+ * How the columns of an OhlcvBatch travel.
+ *
+ * @generated from enum tradai.common.v1.OhlcvEncoding
+ */
+export enum OhlcvEncoding {
+  /**
+   * As OHLCV_ENCODING_REPEATED.
+   *
+   * @generated from enum value: OHLCV_ENCODING_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The repeated fields: readable by any client and by grpcurl.
+   *
+   * @generated from enum value: OHLCV_ENCODING_REPEATED = 1;
+   */
+  REPEATED = 1,
+
+  /**
+   * `columns_f64le`: the bulk path for programs (a copy per column instead of an encode/decode per
+   * value; what the backtest worker asks for).
+   *
+   * @generated from enum value: OHLCV_ENCODING_F64LE = 2;
+   */
+  F64LE = 2,
+}
+
+/**
+ * Describes the enum tradai.common.v1.OhlcvEncoding.
+ */
+export const OhlcvEncodingSchema: GenEnum<OhlcvEncoding> = /*@__PURE__*/
+  enumDesc(file_tradai_common_v1_common, 0);
+
+/**
  * The lifecycle of a job (ARCHITECTURE.md §4.4): QUEUED -> RUNNING -> COMPLETED | FAILED | CANCELLED.
  *
  * @generated from enum tradai.common.v1.JobStatus
@@ -475,7 +526,7 @@ export enum JobStatus {
  * Describes the enum tradai.common.v1.JobStatus.
  */
 export const JobStatusSchema: GenEnum<JobStatus> = /*@__PURE__*/
-  enumDesc(file_tradai_common_v1_common, 0);
+  enumDesc(file_tradai_common_v1_common, 1);
 
 /**
  * Direction of a position.
@@ -503,7 +554,7 @@ export enum TradeDirection {
  * Describes the enum tradai.common.v1.TradeDirection.
  */
 export const TradeDirectionSchema: GenEnum<TradeDirection> = /*@__PURE__*/
-  enumDesc(file_tradai_common_v1_common, 1);
+  enumDesc(file_tradai_common_v1_common, 2);
 
 /**
  * Market type of an exchange market.
@@ -536,5 +587,5 @@ export enum MarketType {
  * Describes the enum tradai.common.v1.MarketType.
  */
 export const MarketTypeSchema: GenEnum<MarketType> = /*@__PURE__*/
-  enumDesc(file_tradai_common_v1_common, 2);
+  enumDesc(file_tradai_common_v1_common, 3);
 
