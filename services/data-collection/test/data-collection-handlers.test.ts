@@ -14,6 +14,7 @@ import {
   MarketType,
   OhlcvEncoding,
   SyncPhase,
+  type OhlcvBatch,
 } from "@tradai/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { candlesInRange } from "../src/core/candles";
@@ -85,7 +86,7 @@ describe("DataCollectionService handlers (in-memory Connect transport)", () => {
     expect(batches.flatMap((batch) => batch?.close ?? [])).toEqual(Array.from(expected.close));
 
     // The same range as raw little-endian columns: each value read back with a DataView.
-    const raw = [];
+    const raw: (OhlcvBatch | undefined)[] = [];
     for await (const response of client.getOhlcv({
       series: btc,
       range: { start: timestampFromMs(startMs), end: timestampFromMs(endMs) },
