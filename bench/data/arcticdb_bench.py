@@ -1,6 +1,6 @@
-"""ArcticDB baseline for bench/data/data-store-bench.ts (run by it; not part of the product).
+"""ArcticDB baseline for bench/data/bench.ts (run by it; not part of the product).
 
-Usage: python arcticdb_bench.py <columns.bin> <count> <work-dir> [drop|keep]
+Usage: python arcticdb_bench.py <columns.bin> <count> <work-dir> [drop|keep] [idle seconds]
 <columns.bin> holds the six float64 columns (timestamps ms, open, high, low, close, volume) back to
 back, little-endian, exactly the candles the TypeScript side wrote. Prints one JSON line with
 seconds per phase. Same phases as the TS side:
@@ -8,9 +8,12 @@ seconds per phase. Same phases as the TS side:
 - write_warm: lib.write of the same symbol again (replaces the version)
 - read_cold:  a new Arctic instance → lib.read(...).data → the six columns as numpy float64 arrays
 - read_warm:  the same, repeated on the same instance (best of 3)
+- read_idle:  the same, each read after <idle seconds> without reads (median of 3), as a service
+              answering requests now and then sees it
 """
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -51,7 +54,16 @@ read_cold = time.perf_counter() - start
 assert len(columns[0]) == count and columns[4][-1] == raw[4][-1] and columns[0][123] == raw[0][123]
 warm = []
 for _ in range(3):
+    del columns  # the previous result is released before the read, as the TS side does (GC)
     start = time.perf_counter()
     columns = to_columns(lib.read("BTC_USDT_1m").data)
     warm.append(time.perf_counter() - start)
-print(json.dumps({"arcticdb": adb.__version__, "write_cold": write_cold, "write_warm": write_warm, "read_cold": read_cold, "read_warm": min(warm)}))
+idle_seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 2.5
+idle = []
+for _ in range(3):
+    del columns
+    time.sleep(idle_seconds)
+    start = time.perf_counter()
+    columns = to_columns(lib.read("BTC_USDT_1m").data)
+    idle.append(time.perf_counter() - start)
+print(json.dumps({"arcticdb": adb.__version__, "write_cold": write_cold, "write_warm": write_warm, "read_cold": read_cold, "read_warm": min(warm), "read_idle": statistics.median(idle)}))

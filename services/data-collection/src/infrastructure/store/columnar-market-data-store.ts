@@ -27,7 +27,6 @@ import type {
 import { validateSeriesKey, type SeriesKey } from "../../core/series-key";
 import { timeframeGrid, type TimeframeGrid } from "../../core/timeframe";
 import {
-  COLUMN_COUNT,
   PARTITION_HEADER_BYTES,
   columnOffset,
   decodePartitionHeader,
@@ -37,6 +36,7 @@ import {
   payloadChecksum,
   periodBounds,
 } from "./partition-format";
+import { allocateUninitializedCandles } from "./allocate-uninitialized-candles";
 import { runPool } from "./run-pool";
 import { MANIFEST_FILE, type StoreBackend } from "./store-backend";
 
@@ -97,20 +97,17 @@ function sameCandles(left: Candles, right: Candles): boolean {
   return true;
 }
 
-/** Uninitialized columns (every value is overwritten by the read): skips zero-filling 48 B/candle. */
-function allocateCandles(count: number): Candles {
-  const column = (): Float64Array => {
-    const bytes = Buffer.allocUnsafeSlow(count * 8);
-    return new Float64Array(bytes.buffer, bytes.byteOffset, count);
-  };
-  return {
-    timestamps: column(),
-    open: column(),
-    high: column(),
-    low: column(),
-    close: column(),
-    volume: column(),
-  };
+/** Copies rows [plan.fromRow, plan.toRow) of every column of a whole partition file into the result. */
+function copyRows(file: Uint8Array, plan: PartitionRead, result: Candles): void {
+  const { partition, fromRow, toRow, offset } = plan;
+  CANDLE_COLUMNS.forEach((column, columnIndex) => {
+    const source = new Float64Array(
+      file.buffer,
+      file.byteOffset + columnOffset(partition.count, columnIndex, fromRow),
+      toRow - fromRow,
+    );
+    result[column].set(source, offset);
+  });
 }
 
 function isNotFound(error: unknown): boolean {
@@ -136,7 +133,24 @@ interface PartitionRead {
   toRow: number;
   /** Destination row in the result. */
   offset: number;
+  /** Edge partitions up to EDGE_WHOLE_FILE_BYTES: the whole file, read and checked; rows are copied out of it. */
+  file?: Uint8Array;
+  /** Larger edge partitions: their timestamps column; the other columns' rows are read from the file. */
+  timestamps?: Float64Array;
 }
+
+/**
+ * Edge partitions up to this size are read whole in one call (a 1m month is 2 MB): cheaper than
+ * a read per column. Larger ones (fine timeframes) read their timestamps, then only the rows needed.
+ */
+const EDGE_WHOLE_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * Whole-file edge reads go into scratch buffers the store keeps (at most this many, sized in
+ * 1 MiB steps) instead of fresh memory per read: fresh buffers made V8 run a full GC every few
+ * range reads (external-memory pressure). Scratch bytes never reach a caller: rows are copied out.
+ */
+const MAX_SCRATCH_BUFFERS = 4;
+const SCRATCH_GRANULE_BYTES = 1024 * 1024;
 
 /**
  * A columnar, partitioned store (exchange/symbol/timeframe/period) over a StoreBackend. Each write
@@ -154,6 +168,7 @@ export class ColumnarMarketDataStore implements MarketDataStore {
   readonly #readConcurrency: number;
   readonly #writeConcurrency: number;
   readonly #verified = new Set<string>();
+  readonly #scratch: Buffer[] = [];
   readonly #writers = new Map<string, Promise<unknown>>();
 
   constructor(options: ColumnarMarketDataStoreOptions) {
@@ -222,7 +237,7 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     // reload the manifest and retry (bounded).
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#readOnce(key, range, options.allocate ?? allocateCandles);
+        return await this.#readOnce(key, range, options.allocate ?? allocateUninitializedCandles);
       } catch (error) {
         if (attempt < 3 && isNotFound(error)) continue;
         if (isNotFound(error))
@@ -246,27 +261,76 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     );
     if (selected.length === 0) return emptyCandles();
 
-    // Edge partitions need their timestamps to find the row range; inner ones are read whole.
-    const plans: PartitionRead[] = [];
-    const edgeTimestamps = new Map<ManifestPartition, Float64Array>();
-    for (const partition of selected) {
-      let fromRow = 0;
-      let toRow = partition.count;
-      if (partition.firstMs < startMs || partition.lastMs >= endMs) {
-        const timestamps = await this.#readColumn(key, partition, 0);
-        edgeTimestamps.set(partition, timestamps);
-        fromRow = lowerBound(timestamps, startMs);
-        toRow = lowerBound(timestamps, endMs);
-      }
-      if (toRow > fromRow) plans.push({ partition, fromRow, toRow, offset: 0 });
+    // Inner partitions are read whole, straight into the result. Edge partitions (cut by the range)
+    // need their timestamps to find their rows: each is read whole, in one read, and its rows are
+    // copied out of that (one open/read/close instead of a timestamps read plus eight more calls).
+    const plans: PartitionRead[] = selected.map((partition) => ({
+      partition,
+      fromRow: 0,
+      toRow: partition.count,
+      offset: 0,
+    }));
+    const edges = plans.filter((plan) => plan.partition.firstMs < startMs || plan.partition.lastMs >= endMs);
+    const scratch: Buffer[] = [];
+    try {
+      return await this.#readPlans(key, plans, edges, { startMs, endMs }, allocate, scratch);
+    } finally {
+      for (const buffer of scratch) this.#releaseScratch(buffer);
     }
+  }
+
+  #acquireScratch(bytes: number): Buffer {
+    const index = this.#scratch.findIndex((buffer) => buffer.length >= bytes);
+    const reused = index < 0 ? undefined : this.#scratch.splice(index, 1)[0];
+    return reused ?? Buffer.allocUnsafeSlow(Math.ceil(bytes / SCRATCH_GRANULE_BYTES) * SCRATCH_GRANULE_BYTES);
+  }
+
+  #releaseScratch(buffer: Buffer): void {
+    // Only edge-sized buffers are kept (a first, verifying read of a larger partition uses one once).
+    if (
+      this.#scratch.length < MAX_SCRATCH_BUFFERS &&
+      buffer.length <= EDGE_WHOLE_FILE_BYTES + SCRATCH_GRANULE_BYTES
+    )
+      this.#scratch.push(buffer);
+  }
+
+  async #readPlans(
+    key: SeriesKey,
+    plans: PartitionRead[],
+    edges: PartitionRead[],
+    { startMs, endMs }: TimeRangeMs,
+    allocate: (count: number) => Candles,
+    scratch: Buffer[],
+  ): Promise<Candles> {
+    await runPool(edges, this.#readConcurrency, async (plan) => {
+      const { partition } = plan;
+      const location = await this.#openPartition(key, partition);
+      let timestamps: Float64Array;
+      if (location.verifyNow || partitionFileBytes(partition.count) <= EDGE_WHOLE_FILE_BYTES) {
+        const buffer = this.#acquireScratch(partitionFileBytes(partition.count) + 1);
+        scratch.push(buffer);
+        const file = await this.#readPartitionFile(key, partition, location, buffer);
+        timestamps = new Float64Array(file.buffer, file.byteOffset + PARTITION_HEADER_BYTES, partition.count);
+        plan.file = file;
+      } else {
+        timestamps = await this.#readTimestamps(key, partition, location.path);
+        plan.timestamps = timestamps;
+      }
+      plan.fromRow = lowerBound(timestamps, startMs);
+      plan.toRow = lowerBound(timestamps, endMs);
+    });
+    const reads = plans.filter((plan) => plan.toRow > plan.fromRow);
     let total = 0;
-    for (const plan of plans) {
+    for (const plan of reads) {
       plan.offset = total;
       total += plan.toRow - plan.fromRow;
     }
     const result = allocate(total);
-    await runPool(plans, this.#readConcurrency, (plan) => this.#readInto(key, plan, result));
+    await runPool(reads, this.#readConcurrency, async (plan) => {
+      if (plan.file !== undefined) copyRows(plan.file, plan, result);
+      else if (plan.timestamps !== undefined) await this.#readRowsInto(key, plan, plan.timestamps, result);
+      else await this.#readWholeInto(key, plan, result);
+    });
     return result;
   }
 
@@ -303,111 +367,83 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     }
   }
 
-  /** Reads and fully verifies a partition file into memory (cold path). */
-  async #readVerified(key: SeriesKey, partition: ManifestPartition, path: string): Promise<Uint8Array> {
+  /**
+   * Reads a whole partition file in one read into `bytes` (at least its size + 1) and checks its
+   * size and header, and (per policy) its checksum. Used for edge partitions, whose rows are then
+   * copied out of it.
+   */
+  async #readPartitionFile(
+    key: SeriesKey,
+    partition: ManifestPartition,
+    { path, verifyNow }: { path: string; verifyNow: boolean },
+    bytes: Buffer,
+  ): Promise<Uint8Array> {
     const where = this.#backend.describe(seriesPath(key), partition.file);
+    const expected = partitionFileBytes(partition.count);
     const handle = await open(path, "r");
     try {
-      const size = (await handle.stat()).size;
-      const bytes = new Uint8Array(size);
+      // One byte more than expected: a longer file is as wrong as a shorter one. Every byte of the
+      // returned range is written by this read (checked: read === expected).
       let read = 0;
-      while (read < size) {
-        const { bytesRead } = await handle.read(bytes, read, size - read, read);
-        if (bytesRead === 0) break;
+      for (;;) {
+        const { bytesRead } = await handle.read(bytes, read, expected + 1 - read, read);
         read += bytesRead;
+        if (bytesRead === 0 || read >= expected) break;
       }
-      this.#checkHeader(where, partition, bytes.subarray(0, PARTITION_HEADER_BYTES), read);
-      const checksum = payloadChecksum(bytes);
-      if (checksum !== partition.crc32) {
-        throw dataLoss(where, `corrupt partition: expected CRC-32 ${partition.crc32}, got ${checksum}`);
+      const size = read > expected ? (await handle.stat()).size : read;
+      this.#checkHeader(where, partition, bytes.subarray(0, Math.min(read, PARTITION_HEADER_BYTES)), size);
+      const file = bytes.subarray(0, expected);
+      if (verifyNow) {
+        const checksum = payloadChecksum(file);
+        if (checksum !== partition.crc32) {
+          throw dataLoss(where, `corrupt partition: expected CRC-32 ${partition.crc32}, got ${checksum}`);
+        }
+        this.#verified.add(path);
       }
-      this.#verified.add(path);
-      return bytes;
+      return file;
     } finally {
       await handle.close();
     }
   }
 
-  async #readColumn(
-    key: SeriesKey,
-    partition: ManifestPartition,
-    columnIndex: number,
-  ): Promise<Float64Array> {
-    const column = new Float64Array(partition.count);
-    await this.#readInto(
-      key,
-      { partition, fromRow: 0, toRow: partition.count, offset: 0 },
-      { [CANDLE_COLUMNS[columnIndex] ?? "timestamps"]: column } as unknown as Candles,
-      [columnIndex],
-    );
-    return column;
-  }
-
-  async #readInto(
-    key: SeriesKey,
-    plan: PartitionRead,
-    result: Candles,
-    columnIndexes: readonly number[] = [0, 1, 2, 3, 4, 5],
-  ): Promise<void> {
-    const { partition, fromRow, toRow, offset } = plan;
-    const rows = toRow - fromRow;
-    const { path, verifyNow } = await this.#openPartition(key, partition);
-    const whole =
-      fromRow === 0 && toRow === partition.count && columnIndexes.length === CANDLE_COLUMNS.length;
-    if (verifyNow && !whole) {
-      const bytes = await this.#readVerified(key, partition, path);
-      const aligned = new Float64Array(
-        bytes.buffer,
-        bytes.byteOffset + PARTITION_HEADER_BYTES,
-        partition.count * COLUMN_COUNT,
-      );
-      for (const columnIndex of columnIndexes) {
-        const name = CANDLE_COLUMNS[columnIndex] ?? "timestamps";
-        const start = columnIndex * partition.count + fromRow;
-        result[name].set(aligned.subarray(start, start + rows), offset);
-      }
-      return;
-    }
+  /** Reads the header and the timestamps column (contiguous: one read) of a partition. */
+  async #readTimestamps(key: SeriesKey, partition: ManifestPartition, path: string): Promise<Float64Array> {
     const where = this.#backend.describe(seriesPath(key), partition.file);
+    const wanted = PARTITION_HEADER_BYTES + partition.count * 8;
     const handle = await open(path, "r");
     try {
-      // Warm path: no stat; a truncated file shows up as a short header or column read.
-      const head = new Uint8Array(PARTITION_HEADER_BYTES);
-      if (whole) {
-        // A whole partition is laid out exactly like [header, column 0..5]: one vectored read
-        // straight into the destination arrays (the checksum, when due, runs over them in place).
-        const views = CANDLE_COLUMNS.map((column) => {
-          const target = result[column];
-          return new Uint8Array(target.buffer, target.byteOffset + offset * 8, rows * 8);
-        });
-        const expected = partitionFileBytes(partition.count);
-        const { bytesRead } = await handle.readv([head, ...views], 0);
-        let size = bytesRead < expected ? bytesRead : expected;
-        if (verifyNow && size === expected) {
-          const { bytesRead: extra } = await handle.read(new Uint8Array(1), 0, 1, expected);
-          size += extra;
-        }
-        this.#checkHeader(where, partition, head, size);
-        if (verifyNow) {
-          let checksum = 0;
-          for (const view of views) checksum = crc32(view, checksum);
-          if (checksum !== partition.crc32) {
-            throw dataLoss(where, `corrupt partition: expected CRC-32 ${partition.crc32}, got ${checksum}`);
-          }
-          this.#verified.add(path);
-        }
-        return;
-      }
-      const { bytesRead: headBytes } = await handle.read(head, 0, PARTITION_HEADER_BYTES, 0);
+      const bytes = Buffer.allocUnsafeSlow(wanted);
+      const { bytesRead } = await handle.read(bytes, 0, wanted, 0);
+      const size = bytesRead < wanted ? (await handle.stat()).size : partitionFileBytes(partition.count);
       this.#checkHeader(
         where,
         partition,
-        head.subarray(0, headBytes),
-        headBytes < PARTITION_HEADER_BYTES ? headBytes : partitionFileBytes(partition.count),
+        bytes.subarray(0, Math.min(bytesRead, PARTITION_HEADER_BYTES)),
+        size,
       );
-      for (const columnIndex of columnIndexes) {
-        const destination = result[CANDLE_COLUMNS[columnIndex] ?? "timestamps"];
-        const length = rows * 8;
+      return new Float64Array(bytes.buffer, bytes.byteOffset + PARTITION_HEADER_BYTES, partition.count);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Reads rows [fromRow, toRow) of the five value columns from the file; timestamps come from memory. */
+  async #readRowsInto(
+    key: SeriesKey,
+    plan: PartitionRead,
+    timestamps: Float64Array,
+    result: Candles,
+  ): Promise<void> {
+    const { partition, fromRow, toRow, offset } = plan;
+    const { path } = await this.#openPartition(key, partition);
+    const where = this.#backend.describe(seriesPath(key), partition.file);
+    result.timestamps.set(timestamps.subarray(fromRow, toRow), offset);
+    const length = (toRow - fromRow) * 8;
+    const handle = await open(path, "r");
+    try {
+      for (let columnIndex = 1; columnIndex < CANDLE_COLUMNS.length; columnIndex++) {
+        const column = CANDLE_COLUMNS[columnIndex] ?? "timestamps";
+        const destination = result[column];
         const { bytesRead } = await handle.read(
           destination,
           offset * 8,
@@ -417,7 +453,7 @@ export class ColumnarMarketDataStore implements MarketDataStore {
         if (bytesRead !== length)
           throw dataLoss(
             where,
-            `truncated partition: expected ${length} bytes of ${CANDLE_COLUMNS[columnIndex]}, got ${bytesRead}`,
+            `truncated partition: expected ${length} bytes of ${column}, got ${bytesRead}`,
           );
       }
     } finally {
@@ -425,9 +461,47 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     }
   }
 
+  /**
+   * Reads a whole partition straight into the result: the file is laid out exactly like
+   * [header, column 0..5], so one vectored read fills the six destination slices (the checksum,
+   * when due, runs over them in place). No stat: a truncated file shows up as a short read.
+   */
+  async #readWholeInto(key: SeriesKey, plan: PartitionRead, result: Candles): Promise<void> {
+    const { partition, offset } = plan;
+    const rows = partition.count;
+    const { path, verifyNow } = await this.#openPartition(key, partition);
+    const where = this.#backend.describe(seriesPath(key), partition.file);
+    const handle = await open(path, "r");
+    try {
+      const head = new Uint8Array(PARTITION_HEADER_BYTES);
+      const views = CANDLE_COLUMNS.map((column) => {
+        const target = result[column];
+        return new Uint8Array(target.buffer, target.byteOffset + offset * 8, rows * 8);
+      });
+      const expected = partitionFileBytes(partition.count);
+      const { bytesRead } = await handle.readv([head, ...views], 0);
+      let size = bytesRead < expected ? bytesRead : expected;
+      if (verifyNow && size === expected) {
+        const { bytesRead: extra } = await handle.read(new Uint8Array(1), 0, 1, expected);
+        size += extra;
+      }
+      this.#checkHeader(where, partition, head, size);
+      if (verifyNow) {
+        let checksum = 0;
+        for (const view of views) checksum = crc32(view, checksum);
+        if (checksum !== partition.crc32) {
+          throw dataLoss(where, `corrupt partition: expected CRC-32 ${partition.crc32}, got ${checksum}`);
+        }
+        this.#verified.add(path);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
   async #readPartitionWhole(key: SeriesKey, partition: ManifestPartition): Promise<Candles> {
-    const result = allocateCandles(partition.count);
-    await this.#readInto(key, { partition, fromRow: 0, toRow: partition.count, offset: 0 }, result);
+    const result = allocateUninitializedCandles(partition.count);
+    await this.#readWholeInto(key, { partition, fromRow: 0, toRow: partition.count, offset: 0 }, result);
     return result;
   }
 

@@ -1,22 +1,38 @@
 // Store throughput, 10M candles, cold and warm, side by side with ArcticDB (LMDB) in the same run.
-//   npx tsx bench/data/data-store-bench.ts [candles]        (default 10 000 000)
+//   npm run bench -- data [--candles=N] [--idle-seconds=S]     (default 10 000 000 candles, 2.5 s)
+//   npx tsx bench/data/bench.ts [N]
 // Data: the real BTC/USDT 1m candles of ../shared/data/ohlcv tiled forward in time to the
 // requested count (prices repeat; timestamps continue on the 1m grid).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { gunzipSync } from "node:zlib";
-import { readFileSync } from "node:fs";
 import { CANDLE_COLUMNS, createCandles, type Candles } from "../../services/data-collection/src/core/candles";
+import { allocateUninitializedCandles } from "../../services/data-collection/src/infrastructure/store/allocate-uninitialized-candles";
+import type { ColumnarMarketDataStore } from "../../services/data-collection/src/infrastructure/store/columnar-market-data-store";
 import { createLocalMarketDataStore } from "../../services/data-collection/src/infrastructure/store/create-market-data-store";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const repoRoot = resolve(here, "../..");
 const sharedDirectory = process.env.TRADAI_SHARED_DIR ?? resolve(repoRoot, "../shared");
-const count = Number(process.argv[2] ?? 10_000_000);
+const flag = (name: string): string | undefined =>
+  process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
+const positional = process.argv.slice(2).find((argument) => /^\d+$/.test(argument));
+const count = Number(flag("candles") ?? positional ?? 10_000_000);
+const idleSeconds = Number(flag("idle-seconds") ?? 2.5);
+if (!Number.isInteger(count) || count < 1_000)
+  throw new Error(`--candles: expected an integer >= 1000, got ${count}`);
+if (!(idleSeconds >= 0)) throw new Error(`--idle-seconds: expected a number >= 0, got ${idleSeconds}`);
 const key = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1m" };
+
+// A full GC before each timed read (outside the timing), so the previous result's memory is
+// released first on both sides (CPython frees it by reference count when the name is rebound).
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 function loadTiled(total: number): Candles {
   const lines = gunzipSync(readFileSync(join(sharedDirectory, "data/ohlcv/binance_BTC_USDT-1m.csv.gz")))
@@ -53,15 +69,26 @@ function dropPageCache(): boolean {
 }
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-/** Time to allocate and first-touch 48 B x count of fresh memory: no read into fresh arrays can beat it. */
+/**
+ * Time to allocate and first-touch 48 B x count of fresh memory the way a read does (no I/O): no
+ * read into fresh arrays can beat it.
+ */
 function firstTouchSeconds(): number {
   let best = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 3; round++) {
+    collectGarbage();
     const start = process.hrtime.bigint();
-    for (let column = 0; column < 6; column++) {
-      // Same allocation as the store's reads (uninitialized, not pooled), then one write per page.
-      const bytes = Buffer.allocUnsafeSlow(count * 8);
+    const candles = allocateUninitializedCandles(count);
+    for (const column of CANDLE_COLUMNS) {
+      const bytes = new Uint8Array(
+        candles[column].buffer,
+        candles[column].byteOffset,
+        candles[column].byteLength,
+      );
       for (let offset = 0; offset < bytes.length; offset += 4096) bytes[offset] = 1;
     }
     best = Math.min(best, seconds(start));
@@ -77,6 +104,52 @@ function diskBytes(path: string): number {
   }
 }
 const rate = (value: number): string => `${(count / value / 1e6).toFixed(1)} M candles/s`;
+
+/** `rounds` timed full reads into fresh arrays, each after `pauseMs` without reads. */
+async function timedReads(
+  store: ColumnarMarketDataStore,
+  rounds: number,
+  pauseMs: number,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    collectGarbage();
+    if (pauseMs > 0) await sleep(pauseMs);
+    const start = process.hrtime.bigint();
+    const read = await store.read(key);
+    times.push(seconds(start));
+    if (read.timestamps.length !== count)
+      throw new Error(`expected ${count} candles, got ${read.timestamps.length}`);
+  }
+  return times;
+}
+
+/** `total` ranges of 30 days starting at pseudo-random candles (fixed seed: the same every run). */
+function rangeReads(timestamps: Float64Array, total: number): { startMs: number; endMs: number }[] {
+  const span = 30 * 86_400_000;
+  const last = (timestamps[timestamps.length - 1] ?? 0) - span;
+  let state = 0x9e3779b9;
+  const ranges: { startMs: number; endMs: number }[] = [];
+  for (let index = 0; index < total; index++) {
+    // xorshift32
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const at = Math.floor(((state >>> 0) / 2 ** 32) * timestamps.length);
+    const startMs = Math.min(timestamps[at] ?? 0, last);
+    ranges.push({ startMs, endMs: startMs + span });
+  }
+  return ranges;
+}
+
+interface ArcticTimes {
+  arcticdb: string;
+  write_cold: number;
+  write_warm: number;
+  read_cold: number;
+  read_warm: number;
+  read_idle: number;
+}
 
 async function main(): Promise<void> {
   console.log(
@@ -103,6 +176,7 @@ async function main(): Promise<void> {
 
     const dropped = dropPageCache();
     store = createLocalMarketDataStore({ directory });
+    collectGarbage();
     start = process.hrtime.bigint();
     let read = await store.read(key);
     const readCold = seconds(start);
@@ -111,13 +185,9 @@ async function main(): Promise<void> {
         `read-back mismatch: ${read.timestamps.length} candles, last close ${read.close[count - 1]}, expected ${changed.close[count - 1]}`,
       );
     }
-    const warm: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      start = process.hrtime.bigint();
-      read = await store.read(key);
-      warm.push(seconds(start));
-    }
-    const readWarm = Math.min(...warm);
+    read = createCandles(0);
+    const readWarm = Math.min(...(await timedReads(store, 3, 0)));
+    const readIdle = median(await timedReads(store, 3, idleSeconds * 1000));
     // A sweep re-reading the same series can reuse its buffers (no fresh-memory page faults).
     const reused = createCandles(count);
     const reuse: number[] = [];
@@ -127,18 +197,19 @@ async function main(): Promise<void> {
       reuse.push(seconds(start));
     }
     const readReused = Math.min(...reuse);
-    // A range read of one month from the middle.
-    const middle = candles.timestamps[Math.floor(count / 2)] ?? 0;
+    // Range reads of 30 days (43 200 candles, two monthly partitions cut at both ends) at 200
+    // pseudo-random offsets: what a backtest asks for, where per-read overhead shows.
+    const ranges = rangeReads(candles.timestamps, 200);
+    collectGarbage();
     start = process.hrtime.bigint();
-    const month = await store.read(key, { startMs: middle, endMs: middle + 30 * 86_400_000 });
-    const monthSeconds = seconds(start);
+    let rangeCandles = 0;
+    for (const range of ranges) rangeCandles += (await store.read(key, range)).timestamps.length;
+    const rangeSeconds = seconds(start);
 
     // ArcticDB on the same candles.
     const python =
       process.env.TRADAI_ARCTICDB_PYTHON ?? join(homedir(), ".cache/tradai/venv-arcticdb/bin/python");
-    let arctic:
-      | { arcticdb: string; write_cold: number; write_warm: number; read_cold: number; read_warm: number }
-      | undefined;
+    let arctic: ArcticTimes | undefined;
     if (!existsSync(python)) {
       console.log(
         `ArcticDB baseline skipped: ${python} missing (run bash bench/data/setup-arcticdb-venv.sh)`,
@@ -161,41 +232,57 @@ async function main(): Promise<void> {
           String(count),
           join(work, "lmdb"),
           dropCaches ? "drop" : "keep",
+          String(idleSeconds),
         ],
         { encoding: "utf8", maxBuffer: 1 << 20 },
       );
-      arctic = JSON.parse(output.trim().split("\n").pop() ?? "{}") as typeof arctic;
+      arctic = JSON.parse(output.trim().split("\n").pop() ?? "{}") as ArcticTimes;
     }
 
     console.log(
       `page cache dropped before the cold read: ${dropped ? "yes" : "no (TRADAI_BENCH_DROP_CACHES unset or not permitted): cold = new store instance, first read verifies every checksum"}`,
     );
+    // glibc.malloc.hugetlb=1 makes malloc advise its large blocks as transparent huge pages (what
+    // numpy does for its arrays): a process-wide setting, see README.
+    console.log(`GLIBC_TUNABLES: ${process.env.GLIBC_TUNABLES ?? "(unset: result memory in 4 KiB pages)"}`);
     const rows: [string, number, number | undefined][] = [
       ["write cold (empty store)", writeCold, arctic?.write_cold],
       ["write warm (upsert, every candle changed)", writeWarm, arctic?.write_warm],
-      ["read cold (new instance, all 10M)", readCold, arctic?.read_cold],
+      ["read cold (new instance, all candles)", readCold, arctic?.read_cold],
       ["read warm (best of 3, fresh arrays)", readWarm, arctic?.read_warm],
+      [`read after ${idleSeconds} s idle (median of 3, fresh)`, readIdle, arctic?.read_idle],
     ];
     console.log(
-      `\n${"phase".padEnd(44)} ${"TDC store".padStart(22)} ${`ArcticDB ${arctic?.arcticdb ?? ""}`.padStart(24)} ${"ratio".padStart(8)}`,
+      `\n${"phase".padEnd(46)} ${"TDC store".padStart(22)} ${`ArcticDB ${arctic?.arcticdb ?? ""}`.padStart(24)} ${"ratio".padStart(8)}`,
     );
     for (const [name, ours, theirs] of rows) {
       const ratio = theirs === undefined ? "" : `${(theirs / ours).toFixed(1)}x`;
       console.log(
-        `${name.padEnd(44)} ${rate(ours).padStart(22)} ${(theirs === undefined ? "-" : rate(theirs)).padStart(24)} ${ratio.padStart(8)}`,
+        `${name.padEnd(46)} ${rate(ours).padStart(22)} ${(theirs === undefined ? "-" : rate(theirs)).padStart(24)} ${ratio.padStart(8)}`,
       );
     }
-    console.log(`${"write warm (re-ingest identical candles)".padEnd(44)} ${rate(writeSame).padStart(22)}`);
-    console.log(`${"read warm into reused buffers (best of 3)".padEnd(44)} ${rate(readReused).padStart(22)}`);
-    console.log(
-      `${"range read, 30 days of 1m".padEnd(44)} ${`${month.timestamps.length} candles in ${(monthSeconds * 1000).toFixed(1)} ms`.padStart(22)}`,
-    );
-    console.log(`${"floor: allocate + first-touch fresh columns".padEnd(44)} ${rate(floor).padStart(22)}`);
+    const extra: [string, string][] = [
+      ["write warm (re-ingest identical candles)", rate(writeSame)],
+      ["read warm into reused buffers (best of 3)", rate(readReused)],
+      [
+        `range reads, 30 days of 1m (x${ranges.length})`,
+        `${(rangeCandles / rangeSeconds / 1e6).toFixed(1)} M candles/s, ${((rangeSeconds * 1000) / ranges.length).toFixed(2)} ms/read`,
+      ],
+      ["floor: allocate + first-touch fresh columns", rate(floor)],
+    ];
+    for (const [name, value] of extra) console.log(`${name.padEnd(46)} ${value.padStart(22)}`);
     console.log(
       `on disk: TDC ${(diskBytes(directory) / 1e6).toFixed(0)} MB (uncompressed float64), ArcticDB LMDB ${(diskBytes(join(work, "lmdb")) / 1e6).toFixed(0)} MB`,
     );
+    const verdict = (value: number, target: number): string => (value >= target ? "PASS" : "MISS");
+    const warmRate = count / readWarm / 1e6;
+    const writeRate = count / writeCold / 1e6;
     console.log(
-      `\ntargets: read >= 50M candles/s: warm ${(count / readWarm / 1e6).toFixed(1)}M, reused ${(count / readReused / 1e6).toFixed(1)}M; write >= 5M candles/s: ${(count / writeCold / 1e6).toFixed(1)}M`,
+      `\ntargets: read >= 50M candles/s into fresh arrays: ${warmRate.toFixed(1)}M ${verdict(warmRate, 50)}` +
+        (arctic === undefined
+          ? ""
+          : `, vs ArcticDB ${(arctic.read_warm / readWarm).toFixed(1)}x ${verdict(arctic.read_warm / readWarm, 1)}`) +
+        `; write >= 5M candles/s: ${writeRate.toFixed(1)}M ${verdict(writeRate, 5)}`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
