@@ -160,6 +160,7 @@ export {
   dema,
   ema,
   htSine,
+  indicesWhere,
   macd,
   mfi,
   minusDi,

@@ -66,30 +66,36 @@ export function minPairStakeAmount(
   const marginReserve = 1 + rules.amountReservePercent;
   let stoplossReserve = Math.abs(stoploss) !== 1 ? marginReserve / (1 - Math.abs(stoploss)) : 1.5;
   stoplossReserve = Math.max(Math.min(stoplossReserve, 1.5), 1);
-  const candidates: number[] = [];
+  let result = Number.NEGATIVE_INFINITY;
   const costMin = limits.cost?.min;
   if (costMin !== null && costMin !== undefined)
-    candidates.push(contractsToAmount(rules, pair, costMin) * stoplossReserve);
+    result = Math.max(result, contractsToAmount(rules, pair, costMin) * stoplossReserve);
   const amountMin = limits.amount?.min;
   if (amountMin !== null && amountMin !== undefined) {
-    candidates.push(contractsToAmount(rules, pair, amountMin) * price * marginReserve);
+    result = Math.max(result, contractsToAmount(rules, pair, amountMin) * price * marginReserve);
   }
-  if (candidates.length === 0) return null;
-  return Math.max(...candidates) / (leverage === 0 ? 1 : leverage);
+  if (result === Number.NEGATIVE_INFINITY) return null;
+  return result / (leverage === 0 ? 1 : leverage);
 }
 
 /** Freqtrade `_get_stake_amount_limit(..., "max")`; Infinity when unlimited. */
 export function maxPairStakeAmount(rules: MarketRules, pair: string, price: number, leverage = 1): number {
   const limits = rules.markets[pair]?.limits;
   if (limits === undefined) return Number.POSITIVE_INFINITY;
-  const candidates: number[] = [];
+  let result = Number.POSITIVE_INFINITY;
+  let any = false;
   const costMax = limits.cost?.max;
-  if (costMax !== null && costMax !== undefined) candidates.push(contractsToAmount(rules, pair, costMax));
+  if (costMax !== null && costMax !== undefined) {
+    result = Math.min(result, contractsToAmount(rules, pair, costMax));
+    any = true;
+  }
   const amountMax = limits.amount?.max;
-  if (amountMax !== null && amountMax !== undefined)
-    candidates.push(contractsToAmount(rules, pair, amountMax) * price);
-  if (candidates.length === 0) return Number.POSITIVE_INFINITY;
-  return Math.min(...candidates) / (leverage === 0 ? 1 : leverage);
+  if (amountMax !== null && amountMax !== undefined) {
+    result = Math.min(result, contractsToAmount(rules, pair, amountMax) * price);
+    any = true;
+  }
+  if (!any) return Number.POSITIVE_INFINITY;
+  return result / (leverage === 0 ? 1 : leverage);
 }
 
 /** 1 in spot; otherwise the market's leverage limit (1 when unknown). */

@@ -88,14 +88,47 @@ export function decimalDiv(left: Decimal, right: Decimal, precision = 18): Decim
   return { digits: numerator / denominator, scale: precision };
 }
 
-/** [digits, scale] of a finite number's shortest decimal form when digits fit a safe integer, else null. */
-function smallDecimal(value: number): [number, number] | null {
+/**
+ * [digits, scale] of a finite number's shortest decimal form when digits fit a safe integer, else
+ * null. Below 1e15 digits, the first `places` for which round(|value| × 10^places) / 10^places gives
+ * the value back is the shortest form's (its digits are unique at that precision), found without
+ * formatting the number; otherwise the decimal string decides.
+ */
+function smallDecimal(value: number): readonly [number, number] | null {
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e15) {
+    for (let places = 0; places <= 15; places++) {
+      const power = POSITIVE_POWERS[places] as number;
+      const digits = Math.round(magnitude * power);
+      if (digits >= 1e15) break;
+      if (digits / power === magnitude) return [value < 0 ? -digits : digits, places];
+    }
+  }
   const text = String(value);
   if (text.indexOf("e") >= 0) return null;
   const point = text.indexOf(".");
   const digits = point < 0 ? Number(text) : Number(text.slice(0, point) + text.slice(point + 1));
   if (!(Math.abs(digits) <= 9_007_199_254_740_991)) return null;
   return [digits, point < 0 ? 0 : text.length - point - 1];
+}
+
+/**
+ * The exact decimal product of two floats' shortest forms rounded once (as
+ * `decimalToNumber(decimalMul(toDecimal(left), toDecimal(right)))`), or null when it needs BigInt.
+ */
+export function smallExactProduct(left: number, right: number): number | null {
+  const a = smallDecimal(left);
+  const b = smallDecimal(right);
+  if (a === null || b === null) return null;
+  const digits = a[0] * b[0] + 0; // + 0: BigInt has no negative zero
+  const scale = a[1] + b[1];
+  if (!(Math.abs(digits) <= 9_007_199_254_740_991) || scale > 22) return null;
+  return scale === 0 ? digits : digits / 10 ** scale;
+}
+
+/** Decimal places of a float's shortest form; null in exponent notation or beyond 2^53 digits. */
+export function shortDecimalPlaces(value: number): number | null {
+  return smallDecimal(value)?.[1] ?? null;
 }
 
 /**
@@ -146,11 +179,35 @@ export function round8(value: number): number {
 }
 
 const NEGATIVE_POWERS = Array.from({ length: 21 }, (_, places) => 1 / 10 ** places);
+const POSITIVE_POWERS = Array.from({ length: 21 }, (_, places) => 10 ** places);
+let lastStep = Number.NaN;
+let lastStepPlaces: number | null = null;
 
 /** k when `step` is exactly 10^-k (k ≥ 0), else null. */
 function powerOfTenPlaces(step: number): number | null {
+  if (step === lastStep) return lastStepPlaces;
   const index = NEGATIVE_POWERS.indexOf(step);
-  return index < 0 ? null : index;
+  lastStep = step;
+  lastStepPlaces = index < 0 ? null : index;
+  return lastStepPlaces;
+}
+
+/**
+ * Numeric fast path of `toPrecision` for a positive value and a grid of 1 / `power`, equal to the
+ * text path: on the grid when the nearest double of round(value × power) / power is the value
+ * itself; otherwise, unless the scaled value sits within 1e-6 of an integer or (for "round") of a
+ * half, its floor is the kept digits of the shortest form. Below 1e9 the float error of the scaled
+ * value (and its distance to the shortest form's) is under 3e-7. NaN when it cannot decide.
+ */
+function toGridFast(value: number, power: number, rounding: RoundingMode): number {
+  const scaled = value * power;
+  if (!(scaled < 1e9)) return Number.NaN;
+  if (Math.round(scaled) / power === value) return value;
+  const floor = Math.floor(scaled);
+  const fraction = scaled - floor;
+  if (!(fraction > 1e-6 && fraction < 1 - 1e-6 && Math.abs(fraction - 0.5) > 1e-6)) return Number.NaN;
+  const up = rounding === "roundUp" || (rounding === "round" && fraction > 0.5);
+  return (up ? floor + 1 : floor) / power;
 }
 
 /**
@@ -240,6 +297,10 @@ export function toPrecision(
     return toPrecision(value, digits - 1 - magnitude, "decimalPlaces", rounding);
   }
   const places = mode === "tickSize" ? powerOfTenPlaces(precision) : Math.round(precision);
+  if (places !== null && value > 0 && places >= 0 && places <= 15) {
+    const result = toGridFast(value, POSITIVE_POWERS[places] as number, rounding);
+    if (result === result) return result; // not NaN
+  }
   if (places !== null) {
     // Fast paths on the shortest decimal representation (what ccxt rounds too), avoiding BigInt.
     const text = String(value);

@@ -12,6 +12,8 @@ import {
   decimalToNumber,
   exactValueWithFee,
   round8,
+  shortDecimalPlaces,
+  smallExactProduct,
   toDecimal,
   toPrecision,
   type PrecisionMode,
@@ -98,6 +100,13 @@ export class BacktestTrade implements TradeView {
   maxRate: number;
   minRate: number;
   fundingFees = 0;
+  private openValueAmount = Number.NaN;
+  private openValueRate = Number.NaN;
+  private openValue = 0;
+  /** Entry amount and price of the last `recalcSingleEntry`, with their exact stake (null: not small). */
+  private entryAmount = Number.NaN;
+  private entryPrice = Number.NaN;
+  private entryStake: number | null = null;
 
   constructor(fields: {
     id: number;
@@ -166,7 +175,13 @@ export class BacktestTrade implements TradeView {
 
   /** Freqtrade `_calc_open_trade_value`: amount × rate ± fee, exact decimal. */
   calcOpenTradeValue(amount: number, openRate: number): number {
-    return exactValueWithFee(amount, openRate, this.feeOpen, this.isShort ? -1 : 1);
+    // A trade asks for the same value several times (entry fill, open value, exit): keep the last.
+    if (amount === this.openValueAmount && openRate === this.openValueRate) return this.openValue;
+    const value = exactValueWithFee(amount, openRate, this.feeOpen, this.isShort ? -1 : 1);
+    this.openValueAmount = amount;
+    this.openValueRate = openRate;
+    this.openValue = value;
+    return value;
   }
 
   /** Close value of `amount` at `rate` after the close fee (float; spot and margin without interest). */
@@ -272,6 +287,7 @@ export class BacktestTrade implements TradeView {
 
   /** Freqtrade `recalc_trade_from_orders`: average price, amount, stake and realised profit. */
   recalcFromOrders(isClosing = false): void {
+    if (this.recalcSingleEntry(isClosing)) return;
     let currentAmount = toDecimal(0);
     let currentStake = toDecimal(0);
     let maxStake = toDecimal(0);
@@ -332,6 +348,71 @@ export class BacktestTrade implements TradeView {
       this.closeProfit = (closeProfitAbs / totalStake) * this.leverage;
       this.closeProfitAbs = closeProfitAbs;
     }
+  }
+
+  /**
+   * `recalcFromOrders` for the common trade — one filled entry, then at most one exit of the whole
+   * amount, on a price with at most 18 decimals — in floats with the same results (the average
+   * price is then the entry price exactly, and the only decimal product fits a safe integer).
+   * Returns false, changing nothing, for any other trade.
+   */
+  private recalcSingleEntry(isClosing: boolean): boolean {
+    let entry: BacktestOrder | undefined;
+    let exit: BacktestOrder | undefined;
+    for (const order of this.orders) {
+      if (order.isOpen || order.filled === 0) continue;
+      if (order.isEntry) {
+        if (entry !== undefined || exit !== undefined) return false;
+        entry = order;
+      } else {
+        if (entry === undefined || exit !== undefined) return false;
+        exit = order;
+      }
+    }
+    if (entry === undefined || !(entry.filled > 0)) return false;
+    if (exit !== undefined && exit.filled !== entry.filled) return false;
+    if (entry.filled !== this.entryAmount || entry.price !== this.entryPrice) {
+      const places = shortDecimalPlaces(entry.price);
+      this.entryAmount = entry.filled;
+      this.entryPrice = entry.price;
+      this.entryStake = places === null || places > 18 ? null : smallExactProduct(entry.filled, entry.price);
+    }
+    const stake = this.entryStake;
+    if (stake === null) return false;
+    const leverage = this.leverage === 0 ? 1 : this.leverage;
+    const totalStake = this.calcOpenTradeValue(entry.filled, entry.price);
+    let closeProfit = 0;
+    let closeProfitAbs = 0;
+    if (exit !== undefined) {
+      const closeValue = this.calcCloseTradeValueExact(exit.price, exit.filled);
+      const openValue = this.calcOpenTradeValue(exit.filled, entry.price);
+      closeProfitAbs = 0 + round8(this.isShort ? openValue - closeValue : closeValue - openValue);
+      if (totalStake > 0) closeProfit = (closeProfitAbs / totalStake) * this.leverage;
+    }
+    this.maxStakeAmount = stake / leverage;
+    if (closeProfit !== 0) {
+      this.closeProfit = closeProfit;
+      this.realizedProfit = closeProfitAbs;
+      this.closeProfitAbs = closeProfitAbs;
+    }
+    const amountNow = toPrecision(
+      exit === undefined ? entry.filled : 0,
+      this.precision.amount,
+      this.precision.mode,
+      "truncate",
+    );
+    if (amountNow > 0) {
+      this.openRate = entry.price;
+      this.amount = amountNow;
+      this.stakeAmount = stake / leverage;
+      this.recalcOpenTradeValue();
+      if (this.stopLossPct !== null && this.openRate !== 0)
+        this.adjustStopLoss(this.openRate, this.stopLossPct);
+    } else if (isClosing && totalStake > 0) {
+      this.closeProfit = (closeProfitAbs / totalStake) * this.leverage;
+      this.closeProfitAbs = closeProfitAbs;
+    }
+    return true;
   }
 
   /** Close the trade at `rate` (the exit order has filled). */

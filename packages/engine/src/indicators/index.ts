@@ -20,10 +20,13 @@
 //  - parameters default to TA-Lib's defaults; an out-of-range parameter throws
 //    IndicatorParamError naming the function, the parameter, the expected range and the value;
 //    columns of different lengths throw IndicatorInputError;
-//  - plain loops over typed arrays, no allocation per row, O(n) per call, except CCI (O(n·p): its
-//    mean absolute deviation is re-summed over the window for every row, as in TA-Lib) and the
-//    highest/lowest tracking of STOCH, STOCHF, WILLR (TA-Lib's: a rescan of the window, O(p), only
-//    when the extreme leaves it).
+//  - plain loops over typed arrays, no allocation per row, no temporary columns, O(n) per call,
+//    except CCI (O(n·p): its mean absolute deviation is re-summed over the window for every row, as
+//    in TA-Lib) and the highest/lowest tracking of STOCH, STOCHF, WILLR (TA-Lib's: a rescan of the
+//    window, O(p), only when the extreme leaves it);
+//  - each per-row loop is a small kernel run on blocks of rows with its state carried from block to
+//    block (util.ts CHUNK_ROWS): V8 then keeps one optimised version of it from the first pair on,
+//    instead of recompiling a long loop on every call. Operations and their order are unchanged.
 //
 // | TA-Lib / qtpylib                          | here                                   | lookback            |
 // |-------------------------------------------|----------------------------------------|---------------------|
@@ -51,6 +54,7 @@
 // | qtpylib.typical_price(df)                 | typicalPrice(high, low, close)         | 0                   |
 // | qtpylib.bollinger_bands(tp, 20, 2)        | bollingerBands(tp, 20, 2) -> {upper, mid, lower} | none (min_periods=1) |
 // | qtpylib.crossed_above / crossed_below     | crossedAbove / crossedBelow(a, b | number) -> Uint8Array | - |
+// | numpy.flatnonzero(mask)                   | indicesWhere(mask) -> Int32Array       | -                   |
 
 export { sma, ema, wma, dema, tema, bbands, sar } from "./overlap.ts";
 export type { BbandsOptions, BbandsResult, SarOptions } from "./overlap.ts";
@@ -68,5 +72,6 @@ export { obv } from "./volume.ts";
 export { htSine } from "./cycle.ts";
 export type { HtSineResult } from "./cycle.ts";
 export { typicalPrice, bollingerBands, crossedAbove, crossedBelow } from "./qtpylib.ts";
+export { indicesWhere } from "./indices-where.ts";
 export type { BollingerBandsResult } from "./qtpylib.ts";
 export { IndicatorParamError, IndicatorInputError, MaType, MAX_PERIOD } from "./util.ts";

@@ -275,6 +275,65 @@ describe("hand-computed values", () => {
   });
 });
 
+describe("row blocks", () => {
+  // The loops run block by block (256 rows, then 4096: util.ts CHUNK_ROWS) with their running state
+  // carried from block to block; on 10,000 rows the recurrences must equal one uninterrupted loop.
+  const n = 10_000;
+  const x = Float64Array.from({ length: n }, (_, i) => 100 + 10 * Math.sin(i / 37) + (i % 7) * 0.25);
+
+  it("ema and sma over several blocks equal a plain loop, bit for bit", () => {
+    const p = 20;
+    const k = 2 / (p + 1);
+    let sum = 0;
+    for (let i = 0; i < p; i++) sum += x[i]!;
+    let prev = sum / p;
+    const emaWant = new Float64Array(n).fill(N);
+    emaWant[p - 1] = prev;
+    for (let i = p; i < n; i++) {
+      prev = (x[i]! - prev) * k + prev;
+      emaWant[i] = prev;
+    }
+    expect(Array.from(ind.ema(x, p))).toEqual(Array.from(emaWant));
+    let total = 0;
+    const smaWant = new Float64Array(n).fill(N);
+    for (let i = 0; i < n; i++) {
+      total += x[i]!;
+      if (i >= p - 1) {
+        smaWant[i] = total / p;
+        total -= x[i - p + 1]!;
+      }
+    }
+    expect(Array.from(ind.sma(x, p))).toEqual(Array.from(smaWant));
+  });
+
+  it("crossedAbove over several blocks sees the crosses on block edges", () => {
+    // A cross at every row i with i % 4 === 0 (rows 256 and 4352, the block starts, included).
+    const a = Float64Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 2 : 0));
+    const crosses: number[] = [];
+    for (let i = 4; i < n; i += 4) crosses.push(i);
+    expect(Array.from(ind.indicesWhere(ind.crossedAbove(a, 1)))).toEqual(crosses);
+    const drops: number[] = [];
+    for (let i = 1; i < n; i += 4) drops.push(i);
+    expect(Array.from(ind.indicesWhere(ind.crossedBelow(a, 1)))).toEqual(drops);
+  });
+});
+
+describe("indicesWhere", () => {
+  it("lists the non-zero rows in order (numpy's flatnonzero)", () => {
+    expect(Array.from(ind.indicesWhere(Uint8Array.from([0, 1, 0, 0, 1, 1, 0])))).toEqual([1, 4, 5]);
+    expect(Array.from(ind.indicesWhere(Uint8Array.from([2, 0, 255])))).toEqual([0, 2]);
+    expect(Array.from(ind.indicesWhere(new Uint8Array(0)))).toEqual([]);
+    expect(Array.from(ind.indicesWhere(new Uint8Array(5000)))).toEqual([]);
+    expect(ind.indicesWhere(Uint8Array.from([1]))).toBeInstanceOf(Int32Array);
+  });
+
+  it("finds rows past the first blocks", () => {
+    const mask = new Uint8Array(9000);
+    for (const i of [0, 255, 256, 4351, 4352, 8999]) mask[i] = 1;
+    expect(Array.from(ind.indicesWhere(mask))).toEqual([0, 255, 256, 4351, 4352, 8999]);
+  });
+});
+
 describe("edge cases", () => {
   const { high, low, close, volume } = candles(300);
 
@@ -376,6 +435,12 @@ describe("edge cases", () => {
     expect(ind.typicalPrice(new Float64Array(0), new Float64Array(0), new Float64Array(0)).length).toBe(0);
     expect(ind.bollingerBands(new Float64Array(0)).mid.length).toBe(0);
     expect(ind.crossedAbove(new Float64Array(0), 1).length).toBe(0);
+    const e = new Float64Array(0);
+    // Period 1 moving averages copy their input (TA_MA's special case), here nothing.
+    const fast1 = ind.stochf(e, e, e, { fastKPeriod: 1, fastDPeriod: 1 });
+    expect([fast1.fastK.length, fast1.fastD.length]).toEqual([0, 0]);
+    const slow1 = ind.stoch(e, e, e, { fastKPeriod: 1, slowKPeriod: 1, slowDPeriod: 1 });
+    expect([slow1.slowK.length, slow1.slowD.length]).toEqual([0, 0]);
   });
 
   it("inputs are not modified and outputs are new arrays", () => {

@@ -2,8 +2,10 @@
 // Same conventions as overlap.ts (TA-Lib operation order, leading NaNs skipped like TA-Lib's
 // Python wrapper, unstable periods 0).
 
-import { emaCore, maSmaCore, perToK } from "./overlap.ts";
+import { maSmaCore, perToK } from "./overlap.ts";
 import {
+  blockEnd,
+  firstBlockEnd,
   MaType,
   TA_EPSILON,
   checkMaType,
@@ -15,9 +17,16 @@ import {
   sameLength,
 } from "./util.ts";
 
-/** TA-Lib's TA_IS_ZERO written so that NaN counts as zero (what TA-Lib >= 0.7 returns for NaN). */
+// Module-local copy: hot loops read it on every row, and an imported binding may cost a getter call
+// per access under a CommonJS transform (tsx loads these files that way in some setups).
+const EPSILON = TA_EPSILON;
+
+/**
+ * Not TA-Lib's TA_IS_ZERO (v >= 1e-14 || v <= -1e-14), with NaN counting as zero (what TA-Lib >= 0.7
+ * returns for NaN). One comparison, always evaluated, so V8 has feedback for it on every path.
+ */
 function notZero(v: number): boolean {
-  return v >= TA_EPSILON || v <= -TA_EPSILON;
+  return Math.abs(v) >= EPSILON;
 }
 
 /**
@@ -48,10 +57,29 @@ export function rsi(real: Float64Array, timePeriod = 14): Float64Array {
   }
   prevLoss /= timePeriod;
   prevGain /= timePeriod;
-  let sum = prevGain + prevLoss;
+  const sum = prevGain + prevLoss;
   out[start] = notZero(sum) ? 100.0 * (prevGain / sum) : 0.0;
+  const state = new Float64Array([prevGain, prevLoss]);
+  for (let from = today, to = firstBlockEnd(today, n); from < n; from = to, to = blockEnd(to, n)) {
+    rsiRows(real, from, to, timePeriod, out, state);
+  }
+  return out;
+}
+
+/** rsi's loop over rows [from, to) (see CHUNK_ROWS); state: [average gain, average loss]. */
+function rsiRows(
+  real: Float64Array,
+  from: number,
+  to: number,
+  timePeriod: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let prevGain = state[0]!;
+  let prevLoss = state[1]!;
   const pm1 = timePeriod - 1;
-  while (today < n) {
+  let prevValue = real[from - 1]!;
+  for (let today = from; today < to; today++) {
     const v = real[today]!;
     const d = v - prevValue;
     prevValue = v;
@@ -61,11 +89,11 @@ export function rsi(real: Float64Array, timePeriod = 14): Float64Array {
     else prevGain += d;
     prevLoss /= timePeriod;
     prevGain /= timePeriod;
-    sum = prevGain + prevLoss;
+    const sum = prevGain + prevLoss;
     out[today] = notZero(sum) ? 100.0 * (prevGain / sum) : 0.0;
-    today++;
   }
-  return out;
+  state[0] = prevGain;
+  state[1] = prevLoss;
 }
 
 export interface MacdOptions {
@@ -108,20 +136,74 @@ export function macd(real: Float64Array, options: MacdOptions = {}): MacdResult 
   const signal = outputColumn(n, start);
   const hist = outputColumn(n, start);
   if (start > n - 1) return { macd: macdOut, signal, hist };
+  // One pass over the rows, same operations in the same order as TA-Lib (TA_INT_EMA for both
+  // lines, each seeded with the plain mean of the values ending at seedEnd, then the signal EMA of
+  // the macd line seeded with the mean of its first signalPeriod values), without temporary columns.
   const seedEnd = b + slow - 1;
-  const slowEma = new Float64Array(n);
-  const line = new Float64Array(n);
-  emaCore(real, seedEnd, n - 1, slow, perToK(slow), slowEma);
-  emaCore(real, seedEnd, n - 1, fast, perToK(fast), line);
-  for (let i = seedEnd; i < n; i++) line[i] = line[i]! - slowEma[i]!;
-  // Signal: EMA of the macd line starting at seedEnd (period 1 gives k = 1: a copy).
-  emaCore(line, start, n - 1, signalPeriod, perToK(signalPeriod), signal);
-  for (let i = start; i < n; i++) {
-    const m = line[i]!;
-    macdOut[i] = m;
-    hist[i] = m - signal[i]!;
+  let slowSum = 0;
+  for (let i = seedEnd - slow + 1; i <= seedEnd; i++) slowSum += real[i]!;
+  let fastSum = 0;
+  for (let i = seedEnd - fast + 1; i <= seedEnd; i++) fastSum += real[i]!;
+  const kSlow = perToK(slow);
+  const kFast = perToK(fast);
+  const kSignal = perToK(signalPeriod);
+  let slowEma = slowSum / slow;
+  let fastEma = fastSum / fast;
+  let line = fastEma - slowEma;
+  let signalSum = 0;
+  let i = seedEnd;
+  while (i < start) {
+    signalSum += line;
+    i++;
+    const x = real[i]!;
+    slowEma = (x - slowEma) * kSlow + slowEma;
+    fastEma = (x - fastEma) * kFast + fastEma;
+    line = fastEma - slowEma;
+  }
+  signalSum += line;
+  const signalEma = signalSum / signalPeriod;
+  macdOut[start] = line;
+  signal[start] = signalEma;
+  hist[start] = line - signalEma;
+  const state = new Float64Array([slowEma, fastEma, signalEma, kSlow, kFast, kSignal]);
+  for (let i = start + 1, to = firstBlockEnd(start + 1, n); i < n; i = to, to = blockEnd(to, n)) {
+    macdRows(real, i, to, state, macdOut, signal, hist);
   }
   return { macd: macdOut, signal, hist };
+}
+
+/**
+ * macd's loop over rows [from, to) (see CHUNK_ROWS); state: [slow EMA, fast EMA, signal EMA, and
+ * the three smoothing factors].
+ */
+function macdRows(
+  real: Float64Array,
+  from: number,
+  to: number,
+  state: Float64Array,
+  macdOut: Float64Array,
+  signal: Float64Array,
+  hist: Float64Array,
+): void {
+  let slowEma = state[0]!;
+  let fastEma = state[1]!;
+  let signalEma = state[2]!;
+  const kSlow = state[3]!;
+  const kFast = state[4]!;
+  const kSignal = state[5]!;
+  for (let i = from; i < to; i++) {
+    const x = real[i]!;
+    slowEma = (x - slowEma) * kSlow + slowEma;
+    fastEma = (x - fastEma) * kFast + fastEma;
+    const line = fastEma - slowEma;
+    signalEma = (line - signalEma) * kSignal + signalEma;
+    macdOut[i] = line;
+    signal[i] = signalEma;
+    hist[i] = line - signalEma;
+  }
+  state[0] = slowEma;
+  state[1] = fastEma;
+  state[2] = signalEma;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,10 +278,34 @@ export function adx(
       if (notZero(s)) sumDX += 100.0 * (Math.abs(minusDI - plusDI) / s);
     }
   }
-  let prevADX = sumDX / p;
+  const prevADX = sumDX / p;
   out[today] = prevADX;
-  while (today < n - 1) {
-    today++;
+  const state = new Float64Array([prevMinusDM, prevPlusDM, prevTR, prevADX]);
+  for (let from = today + 1, to = firstBlockEnd(today + 1, n); from < n; from = to, to = blockEnd(to, n)) {
+    adxRows(high, low, close, from, to, p, out, state);
+  }
+  return out;
+}
+
+/** adx's loop over rows [from, to) (see CHUNK_ROWS); state: [−DM, +DM, TR, ADX], Wilder-smoothed. */
+function adxRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  p: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let prevMinusDM = state[0]!;
+  let prevPlusDM = state[1]!;
+  let prevTR = state[2]!;
+  let prevADX = state[3]!;
+  let prevHigh = high[from - 1]!;
+  let prevLow = low[from - 1]!;
+  let prevClose = close[from - 1]!;
+  for (let today = from; today < to; today++) {
     let t = high[today]!;
     const diffP = t - prevHigh;
     prevHigh = t;
@@ -223,7 +329,10 @@ export function adx(
     }
     out[today] = prevADX;
   }
-  return out;
+  state[0] = prevMinusDM;
+  state[1] = prevPlusDM;
+  state[2] = prevTR;
+  state[3] = prevADX;
 }
 
 /** Shared body of PLUS_DI (plus = true) and MINUS_DI (plus = false). */
@@ -301,22 +410,78 @@ function directionalIndicator(
     prevClose = close[today]!;
   }
   out[today] = notZero(prevTR) ? 100.0 * (prevDM / prevTR) : 0.0;
-  while (today < n - 1) {
-    today++;
+  const state = new Float64Array([prevDM, prevTR]);
+  for (let from = today + 1, to = firstBlockEnd(today + 1, n); from < n; from = to, to = blockEnd(to, n)) {
+    if (plus) plusDiRows(high, low, close, from, to, p, out, state);
+    else minusDiRows(high, low, close, from, to, p, out, state);
+  }
+  return out;
+}
+
+/** PLUS_DI's loop over rows [from, to) (see CHUNK_ROWS); state: [+DM, TR], Wilder-smoothed. */
+function plusDiRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  p: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let prevDM = state[0]!;
+  let prevTR = state[1]!;
+  let prevHigh = high[from - 1]!;
+  let prevLow = low[from - 1]!;
+  let prevClose = close[from - 1]!;
+  for (let today = from; today < to; today++) {
     let t = high[today]!;
     const diffP = t - prevHigh;
     prevHigh = t;
     t = low[today]!;
     const diffM = prevLow - t;
     prevLow = t;
-    const moved = plus ? diffP > 0 && diffP > diffM : diffM > 0 && diffP < diffM;
-    if (moved) prevDM = prevDM - prevDM / p + (plus ? diffP : diffM);
+    if (diffP > 0 && diffP > diffM) prevDM = prevDM - prevDM / p + diffP;
     else prevDM = prevDM - prevDM / p;
     prevTR = prevTR - prevTR / p + trueRange(prevHigh, prevLow, prevClose);
     prevClose = close[today]!;
     out[today] = notZero(prevTR) ? 100.0 * (prevDM / prevTR) : 0.0;
   }
-  return out;
+  state[0] = prevDM;
+  state[1] = prevTR;
+}
+
+/** MINUS_DI's loop over rows [from, to) (see CHUNK_ROWS); state: [−DM, TR], Wilder-smoothed. */
+function minusDiRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  p: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let prevDM = state[0]!;
+  let prevTR = state[1]!;
+  let prevHigh = high[from - 1]!;
+  let prevLow = low[from - 1]!;
+  let prevClose = close[from - 1]!;
+  for (let today = from; today < to; today++) {
+    let t = high[today]!;
+    const diffP = t - prevHigh;
+    prevHigh = t;
+    t = low[today]!;
+    const diffM = prevLow - t;
+    prevLow = t;
+    if (diffM > 0 && diffP < diffM) prevDM = prevDM - prevDM / p + diffM;
+    else prevDM = prevDM - prevDM / p;
+    prevTR = prevTR - prevTR / p + trueRange(prevHigh, prevLow, prevClose);
+    prevClose = close[today]!;
+    out[today] = notZero(prevTR) ? 100.0 * (prevDM / prevTR) : 0.0;
+  }
+  state[0] = prevDM;
+  state[1] = prevTR;
 }
 
 /**
@@ -366,13 +531,34 @@ function fastKCore(
   k: Float64Array,
 ): void {
   const n = close.length;
-  let trailing = from;
-  let today = from + fastK - 1;
-  let lowestIdx = -1;
-  let highestIdx = -1;
-  let lowest = 0;
-  let highest = 0;
-  while (today < n) {
+  // [lowestIdx, highestIdx, lowest, highest]; index -1: no extreme yet (scan the window).
+  const state = new Float64Array([-1, -1, 0, 0]);
+  for (
+    let today = from + fastK - 1, to = firstBlockEnd(from + fastK - 1, n);
+    today < n;
+    today = to, to = blockEnd(to, n)
+  ) {
+    fastKRows(high, low, close, today, to, fastK, k, state);
+  }
+}
+
+/** fastKCore's loop over rows [from, to) (see CHUNK_ROWS); state: [lowestIdx, highestIdx, lowest, highest]. */
+function fastKRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  fastK: number,
+  k: Float64Array,
+  state: Float64Array,
+): void {
+  let lowestIdx = state[0]! | 0;
+  let highestIdx = state[1]! | 0;
+  let lowest = state[2]!;
+  let highest = state[3]!;
+  for (let today = from; today < to; today++) {
+    const trailing = today - fastK + 1;
     let tmp = low[today]!;
     if (lowestIdx < trailing) {
       lowestIdx = trailing;
@@ -407,9 +593,11 @@ function fastKCore(
     }
     const range = highest - lowest;
     k[today] = range !== 0.0 ? ((close[today]! - lowest) / range) * 100.0 : 0.0;
-    trailing++;
-    today++;
   }
+  state[0] = lowestIdx;
+  state[1] = highestIdx;
+  state[2] = lowest;
+  state[3] = highest;
 }
 
 export interface StochOptions {
@@ -457,10 +645,10 @@ export function stoch(
   if (start > n - 1) return { slowK, slowD };
   const k = new Float64Array(n);
   fastKCore(high, low, close, b, fastK, k);
-  const sk = new Float64Array(n);
-  maSmaCore(k, kStart, n - 1, slowKP, sk);
-  maSmaCore(sk, kStart + slowKP - 1, n - 1, slowDP, slowD);
-  for (let i = start; i < n; i++) slowK[i] = sk[i]!;
+  // slowK is written from its own first row, then its rows before `start` are set back to NaN.
+  maSmaCore(k, kStart, n - 1, slowKP, slowK);
+  maSmaCore(slowK, kStart + slowKP - 1, n - 1, slowDP, slowD);
+  slowK.fill(Number.NaN, 0, start);
   return { slowK, slowD };
 }
 
@@ -499,10 +687,10 @@ export function stochf(
   const fastK = outputColumn(n, start);
   const fastD = outputColumn(n, start);
   if (start > n - 1) return { fastK, fastD };
-  const k = new Float64Array(n);
-  fastKCore(high, low, close, b, fastKP, k);
-  maSmaCore(k, kStart, n - 1, fastDP, fastD);
-  for (let i = start; i < n; i++) fastK[i] = k[i]!;
+  // %K is written straight into fastK, then its rows before `start` are set back to NaN.
+  fastKCore(high, low, close, b, fastKP, fastK);
+  maSmaCore(fastK, kStart, n - 1, fastDP, fastD);
+  fastK.fill(Number.NaN, 0, start);
   return { fastK, fastD };
 }
 
@@ -521,13 +709,32 @@ export function willr(
   const n = sameLength("willr", ["high", "low", "close"], [high, low, close]);
   const b = firstValid3(high, low, close);
   const out = outputColumn(n, b + timePeriod - 1);
-  let trailing = b;
-  let today = b + timePeriod - 1;
-  let lowestIdx = -1;
-  let highestIdx = -1;
-  let lowest = 0;
-  let highest = 0;
-  while (today < n) {
+  // [lowestIdx, highestIdx, lowest, highest]; index -1: no extreme yet (scan the window).
+  const state = new Float64Array([-1, -1, 0, 0]);
+  const first = b + timePeriod - 1;
+  for (let from = first, to = firstBlockEnd(first, n); from < n; from = to, to = blockEnd(to, n)) {
+    willrRows(high, low, close, from, to, timePeriod, out, state);
+  }
+  return out;
+}
+
+/** willr's loop over rows [from, to) (see CHUNK_ROWS); state: [lowestIdx, highestIdx, lowest, highest]. */
+function willrRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  timePeriod: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let lowestIdx = state[0]! | 0;
+  let highestIdx = state[1]! | 0;
+  let lowest = state[2]!;
+  let highest = state[3]!;
+  for (let today = from; today < to; today++) {
+    const trailing = today - timePeriod + 1;
     let tmp = low[today]!;
     if (lowestIdx < trailing) {
       lowestIdx = trailing;
@@ -562,10 +769,11 @@ export function willr(
     }
     const range = highest - lowest;
     out[today] = range !== 0.0 ? ((highest - close[today]!) / range) * -100.0 : 0.0;
-    trailing++;
-    today++;
   }
-  return out;
+  state[0] = lowestIdx;
+  state[1] = highestIdx;
+  state[2] = lowest;
+  state[3] = highest;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,9 +828,37 @@ export function mfi(
     }
     if (++idx === timePeriod) idx = 0;
   }
-  let s = posSum + negSum;
+  const s = posSum + negSum;
   out[start] = s < 1.0 ? 0.0 : 100.0 * (posSum / s);
-  while (today < n) {
+  const state = new Float64Array([posSum, negSum, idx]);
+  for (let from = today, to = firstBlockEnd(today, n); from < n; from = to, to = blockEnd(to, n)) {
+    mfiRows(high, low, close, volume, from, to, timePeriod, pos, neg, out, state);
+  }
+  return out;
+}
+
+/**
+ * mfi's loop over rows [from, to) (see CHUNK_ROWS); state: [positive flow sum, negative flow sum,
+ * ring index]; `pos` / `neg` are the rings of the last timePeriod flows.
+ */
+function mfiRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  volume: Float64Array,
+  from: number,
+  to: number,
+  timePeriod: number,
+  pos: Float64Array,
+  neg: Float64Array,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let posSum = state[0]!;
+  let negSum = state[1]!;
+  let idx = state[2]! | 0;
+  let prevValue = (high[from - 1]! + low[from - 1]! + close[from - 1]!) / 3.0;
+  for (let today = from; today < to; today++) {
     // Running sums: the flow leaving the window is subtracted, and a sum that rounding took
     // below zero is reset to 0 (TA-Lib >= 0.7).
     posSum -= pos[idx]!;
@@ -646,12 +882,13 @@ export function mfi(
       posSum += flow;
       neg[idx] = 0.0;
     }
-    s = posSum + negSum;
+    const s = posSum + negSum;
     out[today] = s < 1.0 ? 0.0 : 100.0 * (posSum / s);
     if (++idx === timePeriod) idx = 0;
-    today++;
   }
-  return out;
+  state[0] = posSum;
+  state[1] = negSum;
+  state[2] = idx;
 }
 
 /**
@@ -660,7 +897,7 @@ export function mfi(
  */
 function tpChange(tp: number, prev: number): number {
   const d = tp - prev;
-  return Math.abs(d) <= TA_EPSILON * (Math.abs(tp) + Math.abs(prev)) ? 0.0 : d;
+  return Math.abs(d) <= EPSILON * (Math.abs(tp) + Math.abs(prev)) ? 0.0 : d;
 }
 
 /**
@@ -689,7 +926,28 @@ export function cci(
     today++;
     if (++idx === timePeriod) idx = 0;
   }
-  while (today < n) {
+  for (let from = today, to = firstBlockEnd(today, n); from < n; from = to, to = blockEnd(to, n)) {
+    idx = cciRows(high, low, close, from, to, timePeriod, circ, idx, out);
+  }
+  return out;
+}
+
+/**
+ * cci's loop over rows [from, to) (see CHUNK_ROWS): `circ` holds the window's typical prices,
+ * `idx` the slot of the row `from`; returns the slot of the row `to`.
+ */
+function cciRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  timePeriod: number,
+  circ: Float64Array,
+  idx: number,
+  out: Float64Array,
+): number {
+  for (let today = from; today < to; today++) {
     const last = (high[today]! + low[today]! + close[today]!) / 3;
     circ[idx] = last;
     let avg = 0;
@@ -700,9 +958,8 @@ export function cci(
     const num = last - avg;
     out[today] = num !== 0.0 && dev !== 0.0 ? num / (0.015 * (dev / timePeriod)) : 0.0;
     if (++idx === timePeriod) idx = 0;
-    today++;
   }
-  return out;
+  return idx;
 }
 
 /**
@@ -714,11 +971,19 @@ export function roc(real: Float64Array, timePeriod = 10): Float64Array {
   const n = real.length;
   const b = firstValid1(real);
   const out = outputColumn(n, b + timePeriod);
-  for (let i = b + timePeriod; i < n; i++) {
+  const first = b + timePeriod;
+  for (let from = first, to = firstBlockEnd(first, n); from < n; from = to, to = blockEnd(to, n)) {
+    rocRows(real, from, to, timePeriod, out);
+  }
+  return out;
+}
+
+/** roc over rows [from, to) (see CHUNK_ROWS). */
+function rocRows(real: Float64Array, from: number, to: number, timePeriod: number, out: Float64Array): void {
+  for (let i = from; i < to; i++) {
     const prev = real[i - timePeriod]!;
     out[i] = prev !== 0.0 ? (real[i]! / prev - 1.0) * 100.0 : 0.0;
   }
-  return out;
 }
 
 /**
@@ -730,6 +995,14 @@ export function mom(real: Float64Array, timePeriod = 10): Float64Array {
   const n = real.length;
   const b = firstValid1(real);
   const out = outputColumn(n, b + timePeriod);
-  for (let i = b + timePeriod; i < n; i++) out[i] = real[i]! - real[i - timePeriod]!;
+  const first = b + timePeriod;
+  for (let from = first, to = firstBlockEnd(first, n); from < n; from = to, to = blockEnd(to, n)) {
+    momRows(real, from, to, timePeriod, out);
+  }
   return out;
+}
+
+/** mom over rows [from, to) (see CHUNK_ROWS). */
+function momRows(real: Float64Array, from: number, to: number, timePeriod: number, out: Float64Array): void {
+  for (let i = from; i < to; i++) out[i] = real[i]! - real[i - timePeriod]!;
 }

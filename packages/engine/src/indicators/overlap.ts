@@ -10,6 +10,8 @@
 //  - a NaN after `firstValid` goes through TA-Lib's arithmetic (see index.ts for each function).
 
 import {
+  blockEnd,
+  firstBlockEnd,
   MaType,
   TA_EPSILON,
   checkMaType,
@@ -39,15 +41,29 @@ export function smaCore(
   const start = from + period - 1;
   if (start > to) return;
   let total = 0;
-  let i = from;
-  let trailing = from;
-  if (period > 1) while (i < start) total += src[i++]!;
-  while (i <= to) {
-    total += src[i++]!;
-    const t = total;
-    total -= src[trailing++]!;
-    dst[i - 1] = t / period;
+  for (let i = from; i < start; i++) total += src[i]!;
+  const end = to + 1;
+  for (let i = start, to = firstBlockEnd(start, end); i < end; i = to, to = blockEnd(to, end)) {
+    total = smaRows(src, i, to, period, dst, total);
   }
+}
+
+/** smaCore's loop over rows [from, to) (see CHUNK_ROWS); returns the running sum. */
+function smaRows(
+  src: Float64Array,
+  from: number,
+  to: number,
+  period: number,
+  dst: Float64Array,
+  total: number,
+): number {
+  for (let i = from; i < to; i++) {
+    total += src[i]!;
+    const t = total;
+    total -= src[i - period + 1]!;
+    dst[i] = t / period;
+  }
+  return total;
 }
 
 /**
@@ -61,7 +77,8 @@ export function maSmaCore(
   dst: Float64Array,
 ): void {
   if (period === 1) {
-    for (let i = from; i <= to; i++) dst[i] = src[i]!;
+    const first = from > 0 ? from : 0; // (from is -1 for an empty input)
+    if (first <= to) dst.set(src.subarray(first, to + 1), first);
     return;
   }
   smaCore(src, from, to, period, dst);
@@ -86,10 +103,26 @@ export function emaCore(
   for (let i = period; i > 0; i--) sum += src[today++]!;
   let prev = sum / period;
   dst[seedEnd] = prev;
-  for (let i = seedEnd + 1; i <= to; i++) {
+  const end = to + 1;
+  for (let i = seedEnd + 1, to = firstBlockEnd(seedEnd + 1, end); i < end; i = to, to = blockEnd(to, end)) {
+    prev = emaRows(src, i, to, k, dst, prev);
+  }
+}
+
+/** emaCore's loop over rows [from, to) (see CHUNK_ROWS); returns the last EMA value. */
+function emaRows(
+  src: Float64Array,
+  from: number,
+  to: number,
+  k: number,
+  dst: Float64Array,
+  prev: number,
+): number {
+  for (let i = from; i < to; i++) {
     prev = (src[i]! - prev) * k + prev;
     dst[i] = prev;
   }
+  return prev;
 }
 
 /** TA-Lib's PER_TO_K: 2 / (period + 1). */
@@ -146,10 +179,6 @@ function wmaCore(src: Float64Array, from: number, to: number, period: number, ds
   const start = from + period - 1;
   if (start > to) return;
   const divider = (period * (period + 1)) / 2;
-  // TA-Lib >= 0.7 re-sums the window from scratch every 8·period outputs, which bounds the drift
-  // of the running sums (and lets a NaN leave the window).
-  const resync = 8 * period;
-  let trailing = from;
   let periodSub = 0;
   let periodSum = 0;
   let inIdx = from;
@@ -160,9 +189,34 @@ function wmaCore(src: Float64Array, from: number, to: number, period: number, ds
     periodSum += v * w;
     w++;
   }
-  let trailingValue = 0;
-  let k = 0;
-  while (inIdx <= to) {
+  const state = new Float64Array([periodSub, periodSum, 0, 0]);
+  const end = to + 1;
+  for (let i = start, next = firstBlockEnd(start, end); i < end; i = next, next = blockEnd(next, end)) {
+    wmaRows(src, i, next, period, divider, dst, state);
+  }
+}
+
+/**
+ * wmaCore's loop over rows [from, to) (see CHUNK_ROWS); state: [periodSub, periodSum,
+ * trailingValue, rows since the last re-sum].
+ */
+function wmaRows(
+  src: Float64Array,
+  from: number,
+  to: number,
+  period: number,
+  divider: number,
+  dst: Float64Array,
+  state: Float64Array,
+): void {
+  // TA-Lib >= 0.7 re-sums the window from scratch every 8·period outputs, which bounds the drift
+  // of the running sums (and lets a NaN leave the window).
+  const resync = 8 * period;
+  let periodSub = state[0]!;
+  let periodSum = state[1]!;
+  let trailingValue = state[2]!;
+  let k = state[3]!;
+  for (let inIdx = from; inIdx < to; inIdx++) {
     if (++k === resync) {
       k = 0;
       periodSub = 0;
@@ -174,17 +228,19 @@ function wmaCore(src: Float64Array, from: number, to: number, period: number, ds
         periodSum += v * (j + 1);
       }
       trailingValue = 0;
-      trailing = first;
     }
     const v = src[inIdx]!;
     periodSub += v;
     periodSub -= trailingValue;
     periodSum += v * period;
-    trailingValue = src[trailing++]!;
+    trailingValue = src[inIdx - period + 1]!;
     dst[inIdx] = periodSum / divider;
     periodSum -= periodSub;
-    inIdx++;
   }
+  state[0] = periodSub;
+  state[1] = periodSum;
+  state[2] = trailingValue;
+  state[3] = k;
 }
 
 /**
@@ -200,13 +256,46 @@ export function dema(real: Float64Array, timePeriod = 30): Float64Array {
   const start = b + 2 * lb;
   const out = outputColumn(n, start);
   if (start > n - 1) return out;
+  // Both EMAs in one pass with no temporary column: EMA(EMA) is seeded with the plain mean of the
+  // first timePeriod values of the first EMA, summed in row order, exactly as TA-Lib's TA_INT_EMA.
   const k = perToK(timePeriod);
-  const e1 = new Float64Array(n);
-  const e2 = new Float64Array(n);
-  emaCore(real, b + lb, n - 1, timePeriod, k, e1);
-  emaCore(e1, start, n - 1, timePeriod, k, e2);
-  for (let i = start; i < n; i++) out[i] = 2.0 * e1[i]! - e2[i]!;
+  let sum = 0;
+  for (let i = b; i <= b + lb; i++) sum += real[i]!;
+  let e1 = sum / timePeriod;
+  let sum2 = 0;
+  let i = b + lb;
+  while (i < start) {
+    sum2 += e1;
+    i++;
+    e1 = (real[i]! - e1) * k + e1;
+  }
+  sum2 += e1;
+  const e2 = sum2 / timePeriod;
+  out[start] = 2.0 * e1 - e2;
+  const state = new Float64Array([e1, e2]);
+  for (let i = start + 1, to = firstBlockEnd(start + 1, n); i < n; i = to, to = blockEnd(to, n))
+    demaRows(real, i, to, k, out, state);
   return out;
+}
+
+/** dema's loop over rows [from, to) (see CHUNK_ROWS); state: [EMA, EMA(EMA)]. */
+function demaRows(
+  real: Float64Array,
+  from: number,
+  to: number,
+  k: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let e1 = state[0]!;
+  let e2 = state[1]!;
+  for (let i = from; i < to; i++) {
+    e1 = (real[i]! - e1) * k + e1;
+    e2 = (e1 - e2) * k + e2;
+    out[i] = 2.0 * e1 - e2;
+  }
+  state[0] = e1;
+  state[1] = e2;
 }
 
 /**
@@ -221,15 +310,58 @@ export function tema(real: Float64Array, timePeriod = 30): Float64Array {
   const start = b + 3 * lb;
   const out = outputColumn(n, start);
   if (start > n - 1) return out;
+  // The three EMAs in one pass with no temporary column, each seeded with the plain mean of the
+  // first timePeriod values of the one before, summed in row order (TA-Lib's TA_INT_EMA).
   const k = perToK(timePeriod);
-  const e1 = new Float64Array(n);
-  const e2 = new Float64Array(n);
-  const e3 = new Float64Array(n);
-  emaCore(real, b + lb, n - 1, timePeriod, k, e1);
-  emaCore(e1, b + 2 * lb, n - 1, timePeriod, k, e2);
-  emaCore(e2, start, n - 1, timePeriod, k, e3);
-  for (let i = start; i < n; i++) out[i] = e3[i]! + (3.0 * e1[i]! - 3.0 * e2[i]!);
+  let sum = 0;
+  for (let i = b; i <= b + lb; i++) sum += real[i]!;
+  let e1 = sum / timePeriod;
+  let sum2 = 0;
+  let i = b + lb;
+  while (i < b + 2 * lb) {
+    sum2 += e1;
+    i++;
+    e1 = (real[i]! - e1) * k + e1;
+  }
+  sum2 += e1;
+  let e2 = sum2 / timePeriod;
+  let sum3 = 0;
+  while (i < start) {
+    sum3 += e2;
+    i++;
+    e1 = (real[i]! - e1) * k + e1;
+    e2 = (e1 - e2) * k + e2;
+  }
+  sum3 += e2;
+  const e3 = sum3 / timePeriod;
+  out[start] = e3 + (3.0 * e1 - 3.0 * e2);
+  const state = new Float64Array([e1, e2, e3]);
+  for (let i = start + 1, to = firstBlockEnd(start + 1, n); i < n; i = to, to = blockEnd(to, n))
+    temaRows(real, i, to, k, out, state);
   return out;
+}
+
+/** tema's loop over rows [from, to) (see CHUNK_ROWS); state: [EMA, EMA(EMA), EMA(EMA(EMA))]. */
+function temaRows(
+  real: Float64Array,
+  from: number,
+  to: number,
+  k: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let e1 = state[0]!;
+  let e2 = state[1]!;
+  let e3 = state[2]!;
+  for (let i = from; i < to; i++) {
+    e1 = (real[i]! - e1) * k + e1;
+    e2 = (e1 - e2) * k + e2;
+    e3 = (e2 - e3) * k + e3;
+    out[i] = e3 + (3.0 * e1 - 3.0 * e2);
+  }
+  state[0] = e1;
+  state[1] = e2;
+  state[2] = e3;
 }
 
 export interface BbandsOptions {
@@ -274,14 +406,36 @@ export function bbands(real: Float64Array, options: BbandsOptions = {}): BbandsR
   // mean(x²) − mean² formula. TA-Lib >= 0.7 sums the squared deviations from the mean window by
   // window: both give the same deviation to ~1e-14, and exactly 0 when every value in the window is
   // the same (tracked with `equalRun`).
-  const p = timePeriod;
-  let anchor = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let sinceAnchor = p;
   let equalRun = 0;
   for (let i = b; i < start; i++) equalRun = i > b && real[i] === real[i - 1] ? equalRun + 1 : 1;
-  for (let i = start; i < n; i++) {
+  // [anchor, sum of deviations, sum of squared deviations, rows since anchored, equal run]
+  const state = new Float64Array([0, 0, 0, timePeriod, equalRun]);
+  for (let i = start, to = firstBlockEnd(start, n); i < n; i = to, to = blockEnd(to, n)) {
+    bbandsRows(real, i, to, timePeriod, nbDevUp, nbDevDn, middle, upper, lower, state);
+  }
+  return { upper, middle, lower };
+}
+
+/** bbands' loop over rows [from, to) (see CHUNK_ROWS); state: see bbands. */
+function bbandsRows(
+  real: Float64Array,
+  from: number,
+  to: number,
+  p: number,
+  nbDevUp: number,
+  nbDevDn: number,
+  middle: Float64Array,
+  upper: Float64Array,
+  lower: Float64Array,
+  state: Float64Array,
+): void {
+  const epsilon = TA_EPSILON;
+  let anchor = state[0]!;
+  let s1 = state[1]!;
+  let s2 = state[2]!;
+  let sinceAnchor = state[3]!;
+  let equalRun = state[4]!;
+  for (let i = from; i < to; i++) {
     const x = real[i]!;
     equalRun = x === real[i - 1] ? equalRun + 1 : 1;
     if (sinceAnchor >= p) {
@@ -308,12 +462,16 @@ export function bbands(real: Float64Array, options: BbandsOptions = {}): BbandsR
     } else {
       const mean = s1 / p;
       const variance = s2 / p - mean * mean;
-      dev = !(variance < TA_EPSILON) ? Math.sqrt(variance) : 0.0;
+      dev = !(variance < epsilon) ? Math.sqrt(variance) : 0.0;
     }
     upper[i] = m + dev * nbDevUp;
     lower[i] = m - dev * nbDevDn;
   }
-  return { upper, middle, lower };
+  state[0] = anchor;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = sinceAnchor;
+  state[4] = equalRun;
 }
 
 export interface SarOptions {
@@ -347,9 +505,9 @@ export function sar(high: Float64Array, low: Float64Array, options: SarOptions =
   const diffP = high[startIdx]! - high[startIdx - 1]!;
   const diffM = low[startIdx - 1]! - low[startIdx]!;
   const minusDm = diffM > 0 && diffP < diffM ? diffM : 0;
-  let isLong = !(minusDm > 0);
+  const isLong = !(minusDm > 0);
 
-  let today = startIdx;
+  const today = startIdx;
   let newHigh = high[today - 1]!;
   let newLow = low[today - 1]!;
   let ep: number;
@@ -364,13 +522,38 @@ export function sar(high: Float64Array, low: Float64Array, options: SarOptions =
   newLow = low[today]!;
   newHigh = high[today]!;
 
-  while (today < n) {
+  const state = new Float64Array([isLong ? 1 : 0, af, ep, s, newHigh, newLow]);
+  for (let from = today, to = firstBlockEnd(today, n); from < n; from = to, to = blockEnd(to, n)) {
+    sarRows(high, low, from, to, acceleration, maximum, out, state);
+  }
+  return out;
+}
+
+/**
+ * sar's loop over rows [from, to) (see CHUNK_ROWS); state: [isLong (1/0), af, ep, sar, high and
+ * low of the previous row as TA-Lib tracks them].
+ */
+function sarRows(
+  high: Float64Array,
+  low: Float64Array,
+  from: number,
+  to: number,
+  acceleration: number,
+  maximum: number,
+  out: Float64Array,
+  state: Float64Array,
+): void {
+  let isLong = state[0] === 1;
+  let af = state[1]!;
+  let ep = state[2]!;
+  let s = state[3]!;
+  let newHigh = state[4]!;
+  let newLow = state[5]!;
+  for (let today = from; today < to; today++) {
     const prevLow = newLow;
     const prevHigh = newHigh;
     newLow = low[today]!;
     newHigh = high[today]!;
-    const outIdx = today;
-    today++;
     if (isLong) {
       if (newLow <= s) {
         // Switch to short: the SAR becomes the extreme point, kept within today's and
@@ -379,14 +562,14 @@ export function sar(high: Float64Array, low: Float64Array, options: SarOptions =
         s = ep;
         if (s < prevHigh) s = prevHigh;
         if (s < newHigh) s = newHigh;
-        out[outIdx] = s;
+        out[today] = s;
         af = acceleration;
         ep = newLow;
         s = s + af * (ep - s);
         if (s < prevHigh) s = prevHigh;
         if (s < newHigh) s = newHigh;
       } else {
-        out[outIdx] = s;
+        out[today] = s;
         if (newHigh > ep) {
           ep = newHigh;
           af += acceleration;
@@ -401,14 +584,14 @@ export function sar(high: Float64Array, low: Float64Array, options: SarOptions =
       s = ep;
       if (s > prevLow) s = prevLow;
       if (s > newLow) s = newLow;
-      out[outIdx] = s;
+      out[today] = s;
       af = acceleration;
       ep = newHigh;
       s = s + af * (ep - s);
       if (s > prevLow) s = prevLow;
       if (s > newLow) s = newLow;
     } else {
-      out[outIdx] = s;
+      out[today] = s;
       if (newLow < ep) {
         ep = newLow;
         af += acceleration;
@@ -419,5 +602,10 @@ export function sar(high: Float64Array, low: Float64Array, options: SarOptions =
       if (s < newHigh) s = newHigh;
     }
   }
-  return out;
+  state[0] = isLong ? 1 : 0;
+  state[1] = af;
+  state[2] = ep;
+  state[3] = s;
+  state[4] = newHigh;
+  state[5] = newLow;
 }

@@ -1,7 +1,7 @@
 // qtpylib helpers as Freqtrade vendors them (freqtrade/vendor/qtpylib/indicators.py):
 // typical_price, bollinger_bands, crossed_above, crossed_below.
 
-import { IndicatorParamError, MAX_PERIOD, sameLength } from "./util.ts";
+import { IndicatorParamError, MAX_PERIOD, blockEnd, firstBlockEnd, sameLength } from "./util.ts";
 
 /**
  * qtpylib.typical_price: (high + low + close) / 3, row by row (NaN where an input is NaN).
@@ -9,8 +9,22 @@ import { IndicatorParamError, MAX_PERIOD, sameLength } from "./util.ts";
 export function typicalPrice(high: Float64Array, low: Float64Array, close: Float64Array): Float64Array {
   const n = sameLength("typicalPrice", ["high", "low", "close"], [high, low, close]);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = (high[i]! + low[i]! + close[i]!) / 3.0;
+  for (let from = 0, to = firstBlockEnd(0, n); from < n; from = to, to = blockEnd(to, n)) {
+    typicalPriceRows(high, low, close, from, to, out);
+  }
   return out;
+}
+
+/** typicalPrice over rows [from, to) (see CHUNK_ROWS). */
+function typicalPriceRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  out: Float64Array,
+): void {
+  for (let i = from; i < to; i++) out[i] = (high[i]! + low[i]! + close[i]!) / 3.0;
 }
 
 export interface BollingerBandsResult {
@@ -44,41 +58,70 @@ export function bollingerBands(series: Float64Array, window = 20, stds = 2): Bol
     throw new IndicatorParamError("bollingerBands", "stds", "a finite number", stds);
   }
   const n = series.length;
-  const mid = new Float64Array(n);
-  const std = new Float64Array(n);
-  rollingMeanStd(series, window, mid, std);
   const upper = new Float64Array(n);
+  const mid = new Float64Array(n);
   const lower = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const m = mid[i]!;
-    const d = std[i]! * stds;
-    upper[i] = m + d;
-    lower[i] = m - d;
-  }
+  rollingBands(series, window, stds, upper, mid, lower);
   return { upper, mid, lower };
 }
 
 const INV_COND_TOL = Number.EPSILON * 1e3;
 
 /**
- * pandas `Series.rolling(window, min_periods=1).mean()` into `mean` and `.std()` (ddof 1) into
- * `std`, fixed windows [max(0, i + 1 − window), i].
+ * pandas `Series.rolling(window, min_periods=1).mean()` (into `mid`) and `.std()` (ddof 1), over
+ * fixed windows [max(0, i + 1 − window), i], with `upper = mean + std·stds` and
+ * `lower = mean − std·stds` written in the same pass. pandas' roll_mean and roll_var state is kept
+ * in local variables (its add_mean/remove_mean and add_var/remove_var steps are written inline).
  */
-function rollingMeanStd(values: Float64Array, window: number, mean: Float64Array, std: Float64Array): void {
+function rollingBands(
+  values: Float64Array,
+  window: number,
+  stds: number,
+  upper: Float64Array,
+  mid: Float64Array,
+  lower: Float64Array,
+): void {
   const n = values.length;
-  // roll_mean state
-  let nobs = 0;
-  let sumX = 0;
-  let negCt = 0;
-  let compAdd = 0;
-  let compRemove = 0;
-  let prevValue = 0;
-  let consecutive = 0;
-  // roll_var state
-  const v: VarState = { nobs: 0, mean: 0, ssqdm: 0, compAdd: 0, compRemove: 0, unstable: false };
+  // roll_mean state: nobs, sumX, negCt, compAdd, compRemove, prevValue, consecutive;
+  // roll_var state: nobs, mean, ssqdm, compAdd, compRemove. (pandas starts prevValue at the first
+  // value with consecutive 0.)
+  const state = new Float64Array(12);
+  if (n > 0) state[5] = values[0]!;
+  for (let from = 0, to = firstBlockEnd(0, n); from < n; from = to, to = blockEnd(to, n)) {
+    rollingBandsRows(values, from, to, window, stds, upper, mid, lower, state);
+  }
+}
 
-  for (let i = 0; i < n; i++) {
-    v.unstable = false;
+/** rollingBands' loop over rows [from, to) (see CHUNK_ROWS); state: pandas' roll_mean and roll_var. */
+function rollingBandsRows(
+  values: Float64Array,
+  from: number,
+  to: number,
+  window: number,
+  stds: number,
+  upper: Float64Array,
+  mid: Float64Array,
+  lower: Float64Array,
+  state: Float64Array,
+): void {
+  const invCondTol = INV_COND_TOL;
+  // Read here, not where used: the NaN of the first row(s) must not be V8's first lookup of
+  // Number.NaN in this function when it is already optimised (see CHUNK_ROWS).
+  const nan = Number.NaN;
+  let nobs = state[0]!;
+  let sumX = state[1]!;
+  let negCt = state[2]!;
+  let compAdd = state[3]!;
+  let compRemove = state[4]!;
+  let prevValue = state[5]!;
+  let consecutive = state[6]!;
+  let vNobs = state[7]!;
+  let vMean = state[8]!;
+  let vSsqdm = state[9]!;
+  let vCompAdd = state[10]!;
+  let vCompRemove = state[11]!;
+  for (let i = from; i < to; i++) {
+    let unstable = false;
     if (i >= window) {
       const old = values[i - window]!;
       if (old === old) {
@@ -88,12 +131,23 @@ function rollingMeanStd(values: Float64Array, window: number, mean: Float64Array
         compRemove = t - sumX - y;
         sumX = t;
         if (old < 0 || Object.is(old, -0)) negCt--;
-        removeVar(v, old);
+        // remove_var
+        vNobs -= 1;
+        if (vNobs !== 0) {
+          const prevM2 = vSsqdm;
+          const prevMean = vMean - vCompRemove;
+          const yv = old - vCompRemove;
+          const tv = yv - vMean;
+          vCompRemove = tv + vMean - yv;
+          vMean = vMean - tv / vNobs;
+          vSsqdm = vSsqdm - (old - prevMean) * (old - vMean);
+          if (prevM2 * invCondTol > vSsqdm) unstable = true;
+        } else {
+          vMean = 0;
+          vSsqdm = 0;
+          unstable = false;
+        }
       }
-    }
-    if (i === 0) {
-      prevValue = values[0]!;
-      consecutive = 0;
     }
     const val = values[i]!;
     if (val === val) {
@@ -108,15 +162,35 @@ function rollingMeanStd(values: Float64Array, window: number, mean: Float64Array
         consecutive = 1;
         prevValue = val;
       }
+      // add_var
+      vNobs += 1;
+      const prevM2 = vSsqdm;
+      const prevMean = vMean - vCompAdd;
+      const yv = val - vCompAdd;
+      const tv = yv - vMean;
+      vCompAdd = tv + vMean - yv;
+      vMean = vNobs !== 0 ? vMean + tv / vNobs : 0;
+      vSsqdm = vSsqdm + (val - prevMean) * (val - vMean);
+      if (prevM2 * invCondTol > vSsqdm) unstable = true;
     }
-    addVar(v, val);
-    if (v.unstable) {
-      v.nobs = 0;
-      v.mean = 0;
-      v.ssqdm = 0;
-      v.compAdd = 0;
-      v.compRemove = 0;
-      for (let j = i + 1 > window ? i + 1 - window : 0; j <= i; j++) addVar(v, values[j]!);
+    if (unstable) {
+      // Too much precision lost: recompute the variance state over the window (pandas).
+      vNobs = 0;
+      vMean = 0;
+      vSsqdm = 0;
+      vCompAdd = 0;
+      vCompRemove = 0;
+      for (let j = i + 1 > window ? i + 1 - window : 0; j <= i; j++) {
+        const x = values[j]!;
+        if (x !== x) continue;
+        vNobs += 1;
+        const prevMean = vMean - vCompAdd;
+        const yv = x - vCompAdd;
+        const tv = yv - vMean;
+        vCompAdd = tv + vMean - yv;
+        vMean = vNobs !== 0 ? vMean + tv / vNobs : 0;
+        vSsqdm = vSsqdm + (x - prevMean) * (x - vMean);
+      }
     }
 
     let m: number;
@@ -126,52 +200,26 @@ function rollingMeanStd(values: Float64Array, window: number, mean: Float64Array
       else if (negCt === 0 && m < 0) m = 0;
       else if (negCt === nobs && m > 0) m = 0;
     } else {
-      m = Number.NaN;
+      m = nan;
     }
-    mean[i] = m;
-    const variance = v.nobs > 1 ? v.ssqdm / (v.nobs - 1) : Number.NaN;
-    std[i] = variance < 0 ? 0 : Math.sqrt(variance);
+    const variance = vNobs > 1 ? vSsqdm / (vNobs - 1) : nan;
+    const d = (variance < 0 ? 0 : Math.sqrt(variance)) * stds;
+    mid[i] = m;
+    upper[i] = m + d;
+    lower[i] = m - d;
   }
-}
-
-interface VarState {
-  nobs: number;
-  mean: number;
-  ssqdm: number;
-  compAdd: number;
-  compRemove: number;
-  unstable: boolean;
-}
-
-function addVar(s: VarState, val: number): void {
-  if (val !== val) return;
-  s.nobs += 1;
-  const prevM2 = s.ssqdm;
-  const prevMean = s.mean - s.compAdd;
-  const y = val - s.compAdd;
-  const t = y - s.mean;
-  s.compAdd = t + s.mean - y;
-  s.mean = s.nobs !== 0 ? s.mean + t / s.nobs : 0;
-  s.ssqdm = s.ssqdm + (val - prevMean) * (val - s.mean);
-  if (prevM2 * INV_COND_TOL > s.ssqdm) s.unstable = true;
-}
-
-function removeVar(s: VarState, val: number): void {
-  s.nobs -= 1;
-  if (s.nobs !== 0) {
-    const prevM2 = s.ssqdm;
-    const prevMean = s.mean - s.compRemove;
-    const y = val - s.compRemove;
-    const t = y - s.mean;
-    s.compRemove = t + s.mean - y;
-    s.mean = s.mean - t / s.nobs;
-    s.ssqdm = s.ssqdm - (val - prevMean) * (val - s.mean);
-    if (prevM2 * INV_COND_TOL > s.ssqdm) s.unstable = true;
-  } else {
-    s.mean = 0;
-    s.ssqdm = 0;
-    s.unstable = false;
-  }
+  state[0] = nobs;
+  state[1] = sumX;
+  state[2] = negCt;
+  state[3] = compAdd;
+  state[4] = compRemove;
+  state[5] = prevValue;
+  state[6] = consecutive;
+  state[7] = vNobs;
+  state[8] = vMean;
+  state[9] = vSsqdm;
+  state[10] = vCompAdd;
+  state[11] = vCompRemove;
 }
 
 /**
@@ -193,21 +241,69 @@ export function crossedBelow(a: Float64Array, b: Float64Array | number): Uint8Ar
 function crossed(fn: string, a: Float64Array, b: Float64Array | number, above: boolean): Uint8Array {
   const n = a.length;
   const out = new Uint8Array(n);
-  if (typeof b === "number") {
-    for (let i = 1; i < n; i++) {
-      const cur = a[i]!;
-      const prev = a[i - 1]!;
-      if (above ? cur > b && prev <= b : cur < b && prev >= b) out[i] = 1;
-    }
-    return out;
-  }
-  sameLength(fn, ["a", "b"], [a, b]);
-  for (let i = 1; i < n; i++) {
-    const cur = a[i]!;
-    const prev = a[i - 1]!;
-    const bc = b[i]!;
-    const bp = b[i - 1]!;
-    if (above ? cur > bc && prev <= bp : cur < bc && prev >= bp) out[i] = 1;
+  if (typeof b !== "number") sameLength(fn, ["a", "b"], [a, b]);
+  for (let from = 1, to = firstBlockEnd(1, n); from < n; from = to, to = blockEnd(to, n)) {
+    if (typeof b === "number") {
+      if (above) crossedAboveLevel(a, b, from, to, out);
+      else crossedBelowLevel(a, b, from, to, out);
+    } else if (above) crossedAboveSeries(a, b, from, to, out);
+    else crossedBelowSeries(a, b, from, to, out);
   }
   return out;
+}
+
+// One loop per case over rows [from, to), from >= 1 (see CHUNK_ROWS).
+
+function crossedAboveLevel(a: Float64Array, b: number, from: number, to: number, out: Uint8Array): void {
+  let prev = a[from - 1]!;
+  for (let i = from; i < to; i++) {
+    const cur = a[i]!;
+    if (cur > b && prev <= b) out[i] = 1;
+    prev = cur;
+  }
+}
+
+function crossedBelowLevel(a: Float64Array, b: number, from: number, to: number, out: Uint8Array): void {
+  let prev = a[from - 1]!;
+  for (let i = from; i < to; i++) {
+    const cur = a[i]!;
+    if (cur < b && prev >= b) out[i] = 1;
+    prev = cur;
+  }
+}
+
+function crossedAboveSeries(
+  a: Float64Array,
+  b: Float64Array,
+  from: number,
+  to: number,
+  out: Uint8Array,
+): void {
+  let prevA = a[from - 1]!;
+  let prevB = b[from - 1]!;
+  for (let i = from; i < to; i++) {
+    const curA = a[i]!;
+    const curB = b[i]!;
+    if (curA > curB && prevA <= prevB) out[i] = 1;
+    prevA = curA;
+    prevB = curB;
+  }
+}
+
+function crossedBelowSeries(
+  a: Float64Array,
+  b: Float64Array,
+  from: number,
+  to: number,
+  out: Uint8Array,
+): void {
+  let prevA = a[from - 1]!;
+  let prevB = b[from - 1]!;
+  for (let i = from; i < to; i++) {
+    const curA = a[i]!;
+    const curB = b[i]!;
+    if (curA < curB && prevA >= prevB) out[i] = 1;
+    prevA = curA;
+    prevB = curB;
+  }
 }

@@ -1,6 +1,17 @@
 // Volatility indicators: TRANGE, ATR, NATR. Same conventions as overlap.ts.
 
-import { TA_EPSILON, checkPeriod, firstValid3, outputColumn, sameLength } from "./util.ts";
+import {
+  TA_EPSILON,
+  blockEnd,
+  checkPeriod,
+  firstBlockEnd,
+  firstValid3,
+  outputColumn,
+  sameLength,
+} from "./util.ts";
+
+// Module-local copy of the constant read on every row (see momentum.ts).
+const EPSILON = TA_EPSILON;
 
 function trueRangeAt(high: Float64Array, low: Float64Array, close: Float64Array, i: number): number {
   const h = high[i]!;
@@ -22,8 +33,22 @@ export function trange(high: Float64Array, low: Float64Array, close: Float64Arra
   const n = sameLength("trange", ["high", "low", "close"], [high, low, close]);
   const b = firstValid3(high, low, close);
   const out = outputColumn(n, b + 1);
-  for (let i = b + 1; i < n; i++) out[i] = trueRangeAt(high, low, close, i);
+  for (let i = b + 1, to = firstBlockEnd(b + 1, n); i < n; i = to, to = blockEnd(to, n)) {
+    trangeRows(high, low, close, i, to, out);
+  }
   return out;
+}
+
+/** trange over rows [from, to) (see CHUNK_ROWS in util.ts). */
+function trangeRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  out: Float64Array,
+): void {
+  for (let i = from; i < to; i++) out[i] = trueRangeAt(high, low, close, i);
 }
 
 /**
@@ -47,17 +72,58 @@ function atrCore(
   for (let i = b + 1; i <= start; i++) sum += trueRangeAt(high, low, close, i);
   let prev = sum / period;
   out[start] = normalize ? natrValue(prev, close[start]!) : prev;
-  const pm1 = period - 1;
-  for (let i = start + 1; i < n; i++) {
-    prev *= pm1;
-    prev += trueRangeAt(high, low, close, i);
-    prev /= period;
-    out[i] = normalize ? natrValue(prev, close[i]!) : prev;
+  for (let i = start + 1, to = firstBlockEnd(start + 1, n); i < n; i = to, to = blockEnd(to, n)) {
+    prev = normalize
+      ? natrRows(high, low, close, i, to, period, out, prev)
+      : atrRows(high, low, close, i, to, period, out, prev);
   }
 }
 
+/** ATR's Wilder smoothing over rows [from, to) (see CHUNK_ROWS in util.ts); returns the last ATR. */
+function atrRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  period: number,
+  out: Float64Array,
+  prev: number,
+): number {
+  const pm1 = period - 1;
+  for (let i = from; i < to; i++) {
+    prev *= pm1;
+    prev += trueRangeAt(high, low, close, i);
+    prev /= period;
+    out[i] = prev;
+  }
+  return prev;
+}
+
+/** atrRows writing NATR (100·ATR/close) instead of ATR. */
+function natrRows(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  from: number,
+  to: number,
+  period: number,
+  out: Float64Array,
+  prev: number,
+): number {
+  const pm1 = period - 1;
+  for (let i = from; i < to; i++) {
+    prev *= pm1;
+    prev += trueRangeAt(high, low, close, i);
+    prev /= period;
+    out[i] = natrValue(prev, close[i]!);
+  }
+  return prev;
+}
+
 function natrValue(atrValue: number, c: number): number {
-  return c >= TA_EPSILON || c <= -TA_EPSILON ? (atrValue / c) * 100.0 : 0.0;
+  // TA_IS_ZERO(c) as one comparison (NaN counts as zero, as in TA-Lib >= 0.7).
+  return Math.abs(c) >= EPSILON ? (atrValue / c) * 100.0 : 0.0;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Volume indicators: OBV. Same conventions as overlap.ts.
 
-import { firstValid2, outputColumn, sameLength } from "./util.ts";
+import { blockEnd, firstBlockEnd, firstValid2, outputColumn, sameLength } from "./util.ts";
 
 /**
  * OBV, on-balance volume. TA-Lib `OBV(real, volume)` (Freqtrade: `ta.OBV(dataframe)`, i.e. close).
@@ -13,13 +13,30 @@ export function obv(real: Float64Array, volume: Float64Array): Float64Array {
   const out = outputColumn(n, b);
   if (n === 0) return out;
   let prevObv = volume[b]!;
-  let prevReal = real[b]!;
-  for (let i = b; i < n; i++) {
+  // Row b compares with itself (no change), the next rows with the row before.
+  out[b] = prevObv;
+  for (let i = b + 1, to = firstBlockEnd(b + 1, n); i < n; i = to, to = blockEnd(to, n)) {
+    prevObv = obvRows(real, volume, i, to, out, prevObv);
+  }
+  return out;
+}
+
+/** obv over rows [from, to), from >= 1 (see CHUNK_ROWS in util.ts); returns the last OBV. */
+function obvRows(
+  real: Float64Array,
+  volume: Float64Array,
+  from: number,
+  to: number,
+  out: Float64Array,
+  prevObv: number,
+): number {
+  let prevReal = real[from - 1]!;
+  for (let i = from; i < to; i++) {
     const v = real[i]!;
     if (v > prevReal) prevObv += volume[i]!;
     else if (v < prevReal) prevObv -= volume[i]!;
     out[i] = prevObv;
     prevReal = v;
   }
-  return out;
+  return prevObv;
 }

@@ -58,7 +58,7 @@ export function pythonRound(value: number, digits = 0): number {
 
 export function sum(values: readonly number[]): number {
   let total = 0;
-  for (const value of values) total += value;
+  for (let index = 0; index < values.length; index++) total += values[index] as number;
   return total;
 }
 
@@ -103,29 +103,39 @@ export function resultLine(
   startingBalance: number,
   key: string | readonly string[],
 ): ResultLine {
-  const ratios = trades.map((trade) => trade.profitRatio);
-  const profits = trades.map((trade) => trade.profitAbs);
-  const profitSum = sum(ratios);
-  const profitTotalAbs = sum(profits);
+  // One pass; sums run left to right as `sum` does, means are sum / count as `mean` does.
+  let profitSum = 0;
+  let profitTotalAbs = 0;
+  let durationSum = 0;
+  let wins = 0;
+  let draws = 0;
+  let losses = 0;
+  for (let index = 0; index < trades.length; index++) {
+    const trade = trades[index] as MetricsTrade;
+    const profit = trade.profitAbs;
+    profitSum += trade.profitRatio;
+    profitTotalAbs += profit;
+    durationSum += trade.tradeDuration;
+    if (profit > 0) wins++;
+    else if (profit === 0) draws++;
+    else if (profit < 0) losses++;
+  }
   const profitTotal = profitTotalAbs / startingBalance;
-  const wins = profits.filter((profit) => profit > 0).length;
+  const profitMean = profitSum / trades.length;
   return {
     key,
     trades: trades.length,
-    profit_mean: trades.length > 0 ? mean(ratios) : 0,
-    profit_mean_pct: trades.length > 0 ? pythonRound(mean(ratios) * 100, 2) : 0,
+    profit_mean: trades.length > 0 ? profitMean : 0,
+    profit_mean_pct: trades.length > 0 ? pythonRound(profitMean * 100, 2) : 0,
     profit_sum: profitSum,
     profit_sum_pct: pythonRound(profitSum * 100, 2),
     profit_total_abs: profitTotalAbs,
     profit_total: profitTotal,
     profit_total_pct: pythonRound(profitTotal * 100, 2),
-    duration_avg:
-      trades.length > 0
-        ? formatDuration(pythonRound(mean(trades.map((trade) => trade.tradeDuration))))
-        : "0:00",
+    duration_avg: trades.length > 0 ? formatDuration(pythonRound(durationSum / trades.length)) : "0:00",
     wins,
-    draws: profits.filter((profit) => profit === 0).length,
-    losses: profits.filter((profit) => profit < 0).length,
+    draws,
+    losses,
     winrate: trades.length > 0 ? wins / trades.length : 0,
   };
 }
@@ -156,6 +166,21 @@ export function pairMetrics(
   return [...sortByProfitDescending(lines), resultLine(trades, startingBalance, "TOTAL")];
 }
 
+/** Trades in close-date order (stable); the input itself when already in that order (the usual case). */
+export function sortedByCloseDate<T extends { readonly closeDate: number }>(
+  trades: readonly T[],
+): readonly T[] {
+  let sorted = true;
+  for (let index = 1; index < trades.length && sorted; index++) {
+    if ((trades[index] as T).closeDate < (trades[index - 1] as T).closeDate) sorted = false;
+  }
+  if (sorted) return trades;
+  return trades
+    .map((trade, index) => ({ trade, index }))
+    .sort((left, right) => left.trade.closeDate - right.trade.closeDate || left.index - right.index)
+    .map((entry) => entry.trade);
+}
+
 /** Freqtrade `generate_tag_metrics`: grouped by tag(s) (trades without a tag are left out), then TOTAL. */
 export function tagMetrics(
   keyOf: (trade: MetricsTrade) => string | readonly string[] | null,
@@ -163,10 +188,17 @@ export function tagMetrics(
   startingBalance: number,
 ): ResultLine[] {
   const groups = new Map<string, { key: string | readonly string[]; trades: MetricsTrade[] }>();
+  // Groups are sorted by the JSON of their key; the few distinct keys are encoded once.
+  const ids = new Map<string, string>();
   for (const trade of trades) {
     const key = keyOf(trade);
     if (key === null) continue;
-    const id = JSON.stringify(key);
+    const plain = typeof key === "string" ? key : key.join("\u0000");
+    let id = ids.get(plain);
+    if (id === undefined) {
+      id = JSON.stringify(key);
+      ids.set(plain, id);
+    }
     const group = groups.get(id) ?? { key, trades: [] };
     group.trades.push(trade);
     groups.set(id, group);
@@ -189,10 +221,7 @@ export function maxDrawdown(
   options: { value: "profitAbs" | "profitRatio"; startingBalance?: number; relative?: boolean },
 ): DrawdownResult | null {
   if (trades.length === 0) return null;
-  const sorted = trades
-    .map((trade, index) => ({ trade, index }))
-    .sort((left, right) => left.trade.closeDate - right.trade.closeDate || left.index - right.index)
-    .map((entry) => entry.trade);
+  const sorted = sortedByCloseDate(trades);
   const balance = options.startingBalance ?? 0;
   const cumulative: number[] = [];
   const high: number[] = [];

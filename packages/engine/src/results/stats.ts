@@ -22,14 +22,29 @@ import {
   sortino,
   sqn,
   streaks,
+  sortedByCloseDate,
   sum,
   tagMetrics,
   type ResultLine,
 } from "./metrics";
 
+const TWO_DIGITS = Array.from({ length: 60 }, (_, value) => String(value).padStart(2, "0"));
+let printDay = Number.NaN;
+let printDayPrefix = "";
+
 /** "2018-01-29 18:40:00" (Freqtrade's DATETIME_PRINT_FORMAT, UTC). */
 export function formatPrintDate(time: number): string {
-  return new Date(time).toISOString().slice(0, 19).replace("T", " ");
+  const day = Math.floor(time / 86_400_000);
+  // Years 1970-9999 (four-digit ISO years): the day's "YYYY-MM-DD " is cached, the time computed.
+  if (!(day >= 0 && day < 2_932_897)) return new Date(time).toISOString().slice(0, 19).replace("T", " ");
+  if (day !== printDay) {
+    printDay = day;
+    printDayPrefix = `${new Date(day * 86_400_000).toISOString().slice(0, 10)} `;
+  }
+  const seconds = Math.floor((time - day * 86_400_000) / 1000);
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor(seconds / 60) % 60;
+  return `${printDayPrefix}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds % 60]}`;
 }
 
 /** "2018-01-29 18:40:00+00:00" (how Freqtrade's export writes trade dates). */
@@ -310,11 +325,8 @@ export function generateBacktestStats(
     csumMin = Math.min(csumMin, cumulative);
     csumMax = Math.max(csumMax, cumulative);
   }
-  const byClose = trades
-    .map((trade, index) => ({ trade, index }))
-    .sort((left, right) => left.trade.closeDate - right.trade.closeDate || left.index - right.index);
   let equity = balance;
-  const equityCurve = byClose.map(({ trade }) => {
+  const equityCurve = sortedByCloseDate(trades).map((trade) => {
     equity += trade.profitAbs;
     return { date: formatTradeDate(trade.closeDate), timestamp: trade.closeDate, balance: equity };
   });

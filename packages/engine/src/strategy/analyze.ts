@@ -3,6 +3,7 @@
  * merging its informative data first, and check what the hooks produced.
  */
 import { EngineInputError, StrategyRuntimeError, describeValue } from "../errors";
+import { blockEnd, firstBlockEnd } from "../indicators/util";
 import { createStrategyFrame, type CandleSeries, type StrategyFrame } from "./frame";
 import { mergeInformative, splitPair } from "./informative";
 import type { ParameterSchema, ParameterValues } from "./parameters";
@@ -36,6 +37,65 @@ function callHook(strategy: Strategy, hook: string, pair: string, run: () => voi
 const SIGNALS = ["enterLong", "exitLong", "enterShort", "exitShort"] as const;
 const TAGS = ["enterTag", "exitTag"] as const;
 
+/**
+ * Whether every byte of `column` is 0 or 1: ORs the bytes four at a time (through a Uint32Array
+ * view when the column is 4-byte aligned) and tests the bits above the lowest of each byte. The
+ * per-row scan that names the first bad candle only runs when this is false. The loops run in
+ * blocks of rows, like the indicators' (see CHUNK_ROWS in indicators/util.ts).
+ */
+function allZeroOrOne(column: Uint8Array): boolean {
+  const length = column.length;
+  let bits = 0;
+  let tail = 0;
+  if ((column.byteOffset & 3) === 0) {
+    const words = new Uint32Array(column.buffer, column.byteOffset, length >>> 2);
+    const count = words.length;
+    for (let from = 0, to = firstBlockEnd(0, count); from < count; from = to, to = blockEnd(to, count)) {
+      bits |= orWords(words, from, to);
+    }
+    tail = count << 2;
+  }
+  // The last byte is read again when no tail is left (OR is idempotent), so that the byte loop
+  // runs on every call and V8 never meets it unoptimised in an optimised caller.
+  if (tail === length && length > 0) tail = length - 1;
+  for (
+    let from = tail, to = firstBlockEnd(tail, length);
+    from < length;
+    from = to, to = blockEnd(to, length)
+  ) {
+    bits |= orBytes(column, from, to);
+  }
+  return (bits & 0xfefefefe) === 0;
+}
+
+function orWords(words: Uint32Array, from: number, to: number): number {
+  let bits = 0;
+  for (let index = from; index < to; index++) bits |= words[index] as number;
+  return bits;
+}
+
+function orBytes(column: Uint8Array, from: number, to: number): number {
+  let bits = 0;
+  for (let index = from; index < to; index++) bits |= column[index] as number;
+  return bits;
+}
+
+/**
+ * Tags of rows [from, to): undefined and "" become null; returns the first row holding anything
+ * but a string or null, or -1.
+ */
+function normalizeTags(column: unknown[], from: number, to: number): number {
+  for (let index = from; index < to; index++) {
+    const value = column[index];
+    if (value === null) continue; // nearly every row
+    if (typeof value === "string") {
+      if (value === "") column[index] = null;
+    } else if (value === undefined) column[index] = null;
+    else return index;
+  }
+  return -1;
+}
+
 /** Throw an EngineInputError naming pair, candle and field when a hook left bad signal columns. */
 export function checkSignals(frame: StrategyFrame, hook: string): void {
   for (const field of SIGNALS) {
@@ -56,6 +116,7 @@ export function checkSignals(frame: StrategyFrame, hook: string): void {
         found: `${column.length} values`,
       });
     }
+    if (allZeroOrOne(column)) continue;
     for (let index = 0; index < column.length; index++) {
       const value = column[index] as number;
       if (value > 1) {
@@ -80,16 +141,16 @@ export function checkSignals(frame: StrategyFrame, hook: string): void {
         found: describeValue(column),
       });
     }
-    for (let index = 0; index < column.length; index++) {
-      const value: unknown = column[index];
-      if (value === undefined || value === "") column[index] = null;
-      else if (value !== null && typeof value !== "string") {
+    const length = column.length;
+    for (let from = 0, to = firstBlockEnd(0, length); from < length; from = to, to = blockEnd(to, length)) {
+      const index = normalizeTags(column as unknown[], from, to);
+      if (index >= 0) {
         throw new EngineInputError({
           pair: frame.pair,
           candleTime: frame.date[index] as number,
           field: `${field} (after ${hook})`,
           expected: "a string or null",
-          found: describeValue(value),
+          found: describeValue(column[index]),
         });
       }
     }

@@ -1,25 +1,13 @@
 /**
  * Example strategy: EMA cross with a trailing stop. Shows parameters, indicators, signals and tags.
- * The EMA is computed inline (TA-Lib seeding: SMA of the first `period` values) so the example does
- * not depend on the indicator module.
+ * The EMAs are TA-Lib's (seeded with the SMA of the first `period` closes) and the crosses
+ * qtpylib's, as a Freqtrade strategy would write them.
  */
+import { ema } from "../../indicators/overlap";
+import { indicesWhere } from "../../indicators/indices-where";
+import { crossedAbove, crossedBelow } from "../../indicators/qtpylib";
 import { defineStrategy } from "../strategy";
 import { intParameter } from "../parameters";
-
-function ema(values: Float64Array, period: number): Float64Array {
-  const result = new Float64Array(values.length).fill(Number.NaN);
-  if (values.length < period) return result;
-  let sum = 0;
-  for (let index = 0; index < period; index++) sum += values[index] as number;
-  let previous = sum / period;
-  result[period - 1] = previous;
-  const k = 2 / (period + 1);
-  for (let index = period; index < values.length; index++) {
-    previous = ((values[index] as number) - previous) * k + previous;
-    result[index] = previous;
-  }
-  return result;
-}
 
 export const emaCrossStrategy = defineStrategy({
   name: "EmaCross",
@@ -41,31 +29,23 @@ export const emaCrossStrategy = defineStrategy({
     frame.set("emaSlow", ema(frame.close, params.slowPeriod));
   },
   populateEntryTrend(frame) {
-    const fast = frame.get("emaFast");
-    const slow = frame.get("emaSlow");
-    for (let index = 1; index < frame.length; index++) {
-      // crossed_above: above now, at or below on the previous row.
-      if (
-        (fast[index] as number) > (slow[index] as number) &&
-        (fast[index - 1] as number) <= (slow[index - 1] as number) &&
-        (frame.volume[index] as number) > 0
-      ) {
+    // crossed_above: above now, at or below on the previous row. Only the crossing rows are visited.
+    const up = indicesWhere(crossedAbove(frame.get("emaFast"), frame.get("emaSlow")));
+    const volume = frame.volume;
+    for (let k = 0; k < up.length; k++) {
+      const index = up[k] as number;
+      if ((volume[index] as number) > 0) {
         frame.enterLong[index] = 1;
         frame.enterTag[index] = "ema_cross";
       }
     }
   },
   populateExitTrend(frame) {
-    const fast = frame.get("emaFast");
-    const slow = frame.get("emaSlow");
-    for (let index = 1; index < frame.length; index++) {
-      if (
-        (fast[index] as number) < (slow[index] as number) &&
-        (fast[index - 1] as number) >= (slow[index - 1] as number)
-      ) {
-        frame.exitLong[index] = 1;
-        frame.exitTag[index] = "ema_cross_down";
-      }
+    const down = indicesWhere(crossedBelow(frame.get("emaFast"), frame.get("emaSlow")));
+    for (let k = 0; k < down.length; k++) {
+      const index = down[k] as number;
+      frame.exitLong[index] = 1;
+      frame.exitTag[index] = "ema_cross_down";
     }
   },
 });

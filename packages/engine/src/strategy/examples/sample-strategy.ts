@@ -5,6 +5,7 @@
  * limit entry/exit, market stop. Used by the parity and speed benchmarks.
  */
 import { htSine } from "../../indicators/cycle";
+import { indicesWhere } from "../../indicators/indices-where";
 import { adx, macd, mfi, rsi, stochf } from "../../indicators/momentum";
 import { sar, tema } from "../../indicators/overlap";
 import { bollingerBands, crossedAbove, typicalPrice } from "../../indicators/qtpylib";
@@ -43,13 +44,16 @@ export const sampleStrategy = defineStrategy({
     frame.set("bb_lowerband", bands.lower);
     frame.set("bb_middleband", bands.mid);
     frame.set("bb_upperband", bands.upper);
-    const percent = new Float64Array(frame.length);
-    const width = new Float64Array(frame.length);
-    for (let index = 0; index < frame.length; index++) {
-      const lower = bands.lower[index] as number;
-      const upper = bands.upper[index] as number;
-      percent[index] = ((frame.close[index] as number) - lower) / (upper - lower);
-      width[index] = (upper - lower) / (bands.mid[index] as number);
+    const length = frame.length;
+    const close = frame.close;
+    const { lower, mid, upper } = bands;
+    const percent = new Float64Array(length);
+    const width = new Float64Array(length);
+    for (let index = 0; index < length; index++) {
+      const low = lower[index] as number;
+      const high = upper[index] as number;
+      percent[index] = ((close[index] as number) - low) / (high - low);
+      width[index] = (high - low) / (mid[index] as number);
     }
     frame.set("bb_percent", percent);
     frame.set("bb_width", width);
@@ -60,37 +64,30 @@ export const sampleStrategy = defineStrategy({
     frame.set("htleadsine", hilbert.leadSine);
   },
   populateEntryTrend(frame, { params }) {
-    const rsiValues = frame.get("rsi");
     const temaValues = frame.get("tema");
     const middle = frame.get("bb_middleband");
-    const crossed = crossedAbove(rsiValues, params.buyRsi);
-    for (let index = 1; index < frame.length; index++) {
+    const volume = frame.volume;
+    // Only the rows where RSI crosses matter (never row 0: crossedAbove leaves it 0).
+    const crossed = indicesWhere(crossedAbove(frame.get("rsi"), params.buyRsi));
+    for (let k = 0; k < crossed.length; k++) {
+      const index = crossed[k] as number;
       const current = temaValues[index] as number;
       const previous = temaValues[index - 1] as number;
-      if (
-        crossed[index] === 1 &&
-        current <= (middle[index] as number) &&
-        current > previous &&
-        (frame.volume[index] as number) > 0
-      ) {
+      if (current <= (middle[index] as number) && current > previous && (volume[index] as number) > 0) {
         frame.enterLong[index] = 1;
       }
     }
   },
   populateExitTrend(frame, { params }) {
-    const rsiValues = frame.get("rsi");
     const temaValues = frame.get("tema");
     const middle = frame.get("bb_middleband");
-    const crossed = crossedAbove(rsiValues, params.sellRsi);
-    for (let index = 1; index < frame.length; index++) {
+    const volume = frame.volume;
+    const crossed = indicesWhere(crossedAbove(frame.get("rsi"), params.sellRsi));
+    for (let k = 0; k < crossed.length; k++) {
+      const index = crossed[k] as number;
       const current = temaValues[index] as number;
       const previous = temaValues[index - 1] as number;
-      if (
-        crossed[index] === 1 &&
-        current > (middle[index] as number) &&
-        current < previous &&
-        (frame.volume[index] as number) > 0
-      ) {
+      if (current > (middle[index] as number) && current < previous && (volume[index] as number) > 0) {
         frame.exitLong[index] = 1;
       }
     }
