@@ -32,6 +32,9 @@ export const YEAR_BODY = {
 interface JobView {
   job_id: string;
   status: string;
+  created_at?: string;
+  started_at?: string;
+  finished_at?: string;
   error?: string;
   mlflow_run_id?: string;
   summary?: Record<string, unknown>;
@@ -42,6 +45,9 @@ export interface EndToEndRun {
   ms: number;
   /** POST answered (202) after this many ms. */
   acceptedMs: number;
+  /** created_at → started_at (dispatch to the worker), started_at → finished_at (the worker's run), ms. */
+  queuedMs: number;
+  runningMs: number;
   trades: number;
   mlflowRunId: string;
   mlflowMetrics: number;
@@ -102,7 +108,17 @@ export async function runEndToEnd(options: {
     const metrics = mlflow.run.data.metrics?.length ?? 0;
     if (metrics === 0) throw new Error(`MLflow run ${mlflowRunId} of ${jobId} has no metrics`);
     const trades = Number(job.summary?.total_trades);
-    runs.push({ jobId, ms, acceptedMs, trades, mlflowRunId, mlflowMetrics: metrics });
+    const at = (iso: string | undefined) => (iso === undefined ? Number.NaN : Date.parse(iso));
+    runs.push({
+      jobId,
+      ms,
+      acceptedMs,
+      queuedMs: at(job.started_at) - at(job.created_at),
+      runningMs: at(job.finished_at) - at(job.started_at),
+      trades,
+      mlflowRunId,
+      mlflowMetrics: metrics,
+    });
   }
   return { runs, latency: summarize(runs.map((run) => run.ms)) };
 }

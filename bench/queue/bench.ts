@@ -315,7 +315,9 @@ async function realBacktest(mlflowUrl: string) {
     line(
       `  POST → COMPLETED (MLflow run logged): ${formatLatency(measured.latency)}; POST answered in ${fixed(Math.min(...accepted))}–${fixed(Math.max(...accepted))} ms`,
     );
-    line(`    runs: ${measured.runs.map((entry) => fixed(entry.ms)).join(", ")} ms`);
+    line(
+      `    runs: ${measured.runs.map((entry) => `${fixed(entry.ms)} ms (queued ${fixed(entry.queuedMs)}, running ${fixed(entry.runningMs)})`).join(", ")}`,
+    );
     line(
       `    ${sample?.trades ?? 0} trades per run; MLflow runs FINISHED with ${sample?.mlflowMetrics ?? 0} metrics each; exchange requests during the measured runs: ${stack.exchangeRequests() - exchangeBefore}`,
     );
