@@ -36,6 +36,13 @@ await runService({
     }),
     retryBaseDelayMs: integerField({ description: "first backoff delay", default: 500, min: 1, max: 60_000 }),
     retryMaxDelayMs: integerField({ description: "backoff cap", default: 30_000, min: 1, max: 600_000 }),
+    marketsLiveTimeoutMs: integerField({
+      description:
+        "with a stored markets snapshot, how long ListMarkets waits for the exchange before answering from it",
+      default: 1_500,
+      min: 1,
+      max: 600_000,
+    }),
   },
   env: process.env,
   async build(config, logger) {
@@ -63,8 +70,12 @@ await runService({
           baseDelayMs: config.retryBaseDelayMs,
           maxDelayMs: config.retryMaxDelayMs,
         },
+        marketsLiveTimeoutMs: config.marketsLiveTimeoutMs,
       },
-      { onInternalError: (error) => logger.error({ err: error }, "data-collection internal error") },
+      {
+        onInternalError: (error) => logger.error({ err: error }, "data-collection internal error"),
+        onMarketsSnapshotProblem: (message) => logger.warn(message),
+      },
     );
     return { services: [registerService(DataCollectionService, dependencies.handlers)] };
   },

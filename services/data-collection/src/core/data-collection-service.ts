@@ -14,6 +14,7 @@ import type { ExchangeClientProvider, MarketsSnapshot } from "./exchange-client"
 import { evaluateFreshness, type FreshnessResult } from "./freshness";
 import type { MarketDataStore, SeriesFilter, StoredSeriesInfo } from "./market-data-store";
 import { createOhlcvSynchronizer, type SyncProgress, type SyncRequest } from "./ohlcv-synchronizer";
+import type { StoredMarkets } from "./markets-snapshot-store";
 import { validateSeriesKey, type SeriesKey } from "./series-key";
 import { timeframeGrid } from "./timeframe";
 
@@ -25,6 +26,8 @@ export interface DataCollectionServiceOptions {
   clock?: Clock;
   /** See OhlcvSynchronizerOptions.flushEvery (default 50 000). */
   flushEvery?: number;
+  /** Stored markets snapshots: ListMarkets answers from them when the exchange cannot. */
+  storedMarkets?: StoredMarkets;
 }
 
 export interface SeriesFreshnessResult extends FreshnessResult {
@@ -136,7 +139,11 @@ export function createDataCollectionService(options: DataCollectionServiceOption
     getMetadata: (filter) => store.list(filter),
 
     async listMarkets(exchange, quote) {
-      const snapshot = await exchanges.get(exchange).loadMarkets();
+      const client = exchanges.get(exchange);
+      const snapshot =
+        options.storedMarkets === undefined
+          ? await client.loadMarkets()
+          : await options.storedMarkets(client.exchange, () => client.loadMarkets());
       if (quote === undefined || quote === "") return snapshot;
       return { ...snapshot, markets: snapshot.markets.filter((market) => market.quote === quote) };
     },

@@ -9,6 +9,8 @@ import type { DataFileCodec } from "../core/data-file-codec";
 import type { ExchangeClientProvider } from "../core/exchange-client";
 import type { MarketDataStore } from "../core/market-data-store";
 import { createCcxtExchangeClientProvider, type RetryOptions } from "./ccxt-exchange-client";
+import { createStoredMarkets } from "../core/markets-snapshot-store";
+import { createFileMarketsSnapshotStore } from "./file-markets-snapshot-store";
 import { createDataFileCodec } from "./formats/data-file-codec";
 import { createLocalMarketDataStore, createS3MarketDataStore } from "./store/create-market-data-store";
 
@@ -38,6 +40,11 @@ export interface DataCollectionConfig {
   retry?: RetryOptions;
   /** Candles buffered before an incremental sync writes (default 50 000). */
   flushEvery?: number;
+  /**
+   * Markets snapshots are stored in <dataDirectory>/markets; with one stored, ListMarkets waits this
+   * long for the exchange before answering from it (default 1500 ms).
+   */
+  marketsLiveTimeoutMs?: number;
 }
 
 export interface DataCollectionDependencies {
@@ -56,6 +63,8 @@ export interface DataCollectionDependencyOverrides {
   /** Replaces the ccxt provider (tests). */
   exchanges?: ExchangeClientProvider;
   onInternalError?: (error: unknown) => void;
+  /** A stored markets snapshot that could not be read or written (logged as a warning). */
+  onMarketsSnapshotProblem?: (message: string) => void;
 }
 
 /** Wires store, exchanges, codec, core service and Connect handlers from one config. */
@@ -101,6 +110,14 @@ export function createDataCollectionDependencies(
     codec,
     clock: overrides.clock,
     flushEvery: config.flushEvery,
+    storedMarkets: createStoredMarkets({
+      store: createFileMarketsSnapshotStore(join(dataDirectory, "markets"), (file, reason) =>
+        overrides.onMarketsSnapshotProblem?.(`markets snapshot ${file} ignored: ${reason}`),
+      ),
+      liveTimeoutMs: config.marketsLiveTimeoutMs ?? 1_500,
+      onSaveError: (error) =>
+        overrides.onMarketsSnapshotProblem?.(`markets snapshot not stored: ${(error as Error).message}`),
+    }),
   });
   const handlers = createDataCollectionHandlers({ service, onInternalError: overrides.onInternalError });
   return { store, exchanges, codec, service, handlers };
@@ -182,5 +199,6 @@ export function dataCollectionConfigFromEnv(env: Record<string, string | undefin
     exchanges,
     exchangeOverrides,
     retry,
+    marketsLiveTimeoutMs: positiveInteger("DATA_COLLECTION_MARKETS_LIVE_TIMEOUT_MS"),
   };
 }
