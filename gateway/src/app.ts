@@ -14,7 +14,12 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { Code } from "@connectrpc/connect";
 import { problem, toProblemDetails, withRequestId, type Logger, type FieldViolation } from "@tradai/common";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from "fastify";
 import { registerBacktestRoutes } from "./routes/backtest-routes";
 import { registerDataRoutes } from "./routes/data-routes";
 import { registerHealthRoutes } from "./routes/health-routes";
@@ -56,7 +61,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   const version = options.version ?? "0.1.0";
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // No per-request log lines (each request is a trace span with its request id); errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
