@@ -44,7 +44,7 @@ describe("ListMarkets with stored snapshots", () => {
     let now = Date.UTC(2025, 7, 1) + clockStartMs;
     const client = new CcxtExchangeClient({
       exchange: "binance",
-      config: { ...ccxtConfig, timeout: 3_000 },
+      config: { ...ccxtConfig, timeout: 10_000 },
       retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
       clock: { nowMs: () => (now += 1000) },
     });
@@ -89,10 +89,12 @@ describe("ListMarkets with stored snapshots", () => {
     expect(btc?.quote).toBe("USDT");
     expect((await storedFile()).fetchedAtMs).toBe(live.fetchedAtMs);
 
-    const offline = serviceWith(await offlineConfig());
+    // A live timeout far above the assertion: the stored snapshot answers because the live load
+    // failed, not because the timer ran out.
+    const offline = serviceWith(await offlineConfig(), 20_000);
     const started = performance.now();
     const answered = await offline.listMarkets("binance", "USDT");
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(answered.fetchedAtMs).toBe(live.fetchedAtMs);
     expect(answered.markets.find((market) => market.symbol === "BTC/USDT")).toEqual(btc);
     expect(answered.markets.every((market) => market.quote === "USDT")).toBe(true);
@@ -102,14 +104,14 @@ describe("ListMarkets with stored snapshots", () => {
   it("answers from the stored snapshot when the exchange is slower than the timeout, then stores the live one", async () => {
     const first = await serviceWith(simulator.ccxtConfig()).listMarkets("binance");
     await storedFile();
-    simulator.inject({ delayMs: 1_000, times: 5 });
+    simulator.inject({ delayMs: 2_500, times: 5 });
     const slow = serviceWith(simulator.ccxtConfig(), 200, 3_600_000);
     const started = performance.now();
     const answered = await slow.listMarkets("binance");
-    expect(performance.now() - started).toBeLessThan(900);
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(answered.fetchedAtMs).toBe(first.fetchedAtMs);
     // The live load finishes in the background and replaces the stored snapshot.
-    for (let attempt = 0; attempt < 200; attempt++) {
+    for (let attempt = 0; attempt < 400; attempt++) {
       if ((await storedFile()).fetchedAtMs !== first.fetchedAtMs) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
