@@ -131,6 +131,27 @@ describe.each(WORKFLOW_STATE_FIXTURES)("WorkflowStateRepository on $name", (fixt
     expect((await repository.list()).jobs).toHaveLength(1);
   });
 
+  it("settles each of many concurrent creates on its own: one duplicate job id fails, the rest are stored", async () => {
+    const first = await repository.create({ config: config(), jobId: "job-fixed-id" });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, index) =>
+        repository.create(
+          index === 5
+            ? { config: config(), jobId: first.job.jobId }
+            : { config: config(`Strategy${index}`), idempotencyKey: `key-${index % 6}` },
+        ),
+      ),
+    );
+    expect(outcomes[5]?.status).toBe("rejected");
+    const stored = outcomes.filter((outcome) => outcome.status === "fulfilled");
+    expect(stored).toHaveLength(11);
+    // Keys 0-4 are used twice and key 5 once (index 5 is the duplicate id): six new jobs, five repeats.
+    const created = stored.filter((outcome) => !outcome.value.existing);
+    expect(created).toHaveLength(6);
+    expect((await repository.list()).jobs).toHaveLength(7);
+    expect((await repository.get(first.job.jobId))?.config?.strategy).toBe("SampleStrategy");
+  });
+
   it("runs the happy path QUEUED → RUNNING → COMPLETED with progress, summary and result", async () => {
     const { job } = await repository.create({ config: config() });
     now += 500;
