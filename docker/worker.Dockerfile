@@ -27,6 +27,9 @@ RUN mkdir -p /out/strategies && cp -r strategies/. /out/strategies/
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# A 64 MiB young generation: a backtest's short-lived trade and result objects die young
+# (WORKER_NODE_FLAGS in services/backtest/src/infrastructure/local-subprocess-submitter.ts).
+ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 COPY --from=build --chown=node:node /out/ ./
 USER node

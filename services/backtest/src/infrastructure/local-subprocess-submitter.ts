@@ -18,7 +18,10 @@ export interface LocalSubprocessSubmitterOptions {
   workers?: number;
   /** Extra env for the workers (state store location, MLflow URI, ...). */
   env?: Record<string, string>;
-  /** Node flags for the workers; default ["--import", "tsx"] (runs TypeScript from source). */
+  /**
+   * Node flags for the workers; default WORKER_NODE_FLAGS plus ["--import", "tsx"] (runs TypeScript
+   * from source).
+   */
   execArgv?: string[];
   logger: Logger;
   /** Called when a job cannot finish because its worker died. */
@@ -32,6 +35,14 @@ interface PoolWorker {
   ready: boolean;
   jobId?: string;
 }
+
+/**
+ * V8 flags for backtest workers: a 64 MiB young generation, so the many short-lived trade, order and
+ * result objects of a backtest die young instead of being copied by every scavenge (bench/engine:
+ * EmaCross warm 33 → 30 ms on (i), 51 → 44 ms on (ii), generateBacktestStats 15 → 5 ms). The worker
+ * image sets the same flag through NODE_OPTIONS.
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
 
 export function createLocalSubprocessSubmitter(
   options: LocalSubprocessSubmitterOptions,
@@ -60,7 +71,7 @@ export function createLocalSubprocessSubmitter(
 
   const spawnWorker = () => {
     const child = fork(options.workerEntry, ["--ipc"], {
-      execArgv: options.execArgv ?? ["--import", "tsx"],
+      execArgv: options.execArgv ?? [...WORKER_NODE_FLAGS, "--import", "tsx"],
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
