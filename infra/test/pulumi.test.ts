@@ -318,6 +318,19 @@ describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (env
     expect(definition.States.ValidateStrategy.Parameters.FunctionName).toBe(
       `arn:aws:lambda:eu-central-1:${ACCOUNT}:function:${lambdaFunctionName(env, "validate-strategy")}`,
     );
+    // The worker claims QUEUED → RUNNING and writes COMPLETED itself: a workflow state writing either
+    // would make the worker skip the job, or refuse its own result. Only FAILED is the workflow's.
+    const statusWrites = Object.values(
+      definition.States as Record<
+        string,
+        { Parameters?: { FunctionName?: string; Payload?: { status?: string } } }
+      >,
+    )
+      .filter((state) => state.Parameters?.FunctionName?.includes(lambdaFunctionName(env, "update-status")))
+      .map((state) => state.Parameters?.Payload?.status);
+    expect(statusWrites).toEqual(["FAILED"]);
+    expect(definition.States.EnsureData.Next).toBe("RunBacktest");
+    expect(definition.States.RunBacktest.Next).toBe("NotifyCompletion");
   });
 
   it("puts the NAT instance in an auto-scaling group with the update-nat-routes lifecycle hook", () => {
