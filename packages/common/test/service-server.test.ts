@@ -17,6 +17,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { DataCollectionService } from "@tradai/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServiceClient } from "../src/clients";
 import { createLogger } from "../src/logger";
 import { createServiceServer, registerService, type ServiceServer } from "../src/server";
 
@@ -207,6 +208,38 @@ describe("graceful close", () => {
       createConnectTransport({ baseUrl: drainServer.url, httpVersion: "1.1" }),
     );
     await expect(after.listMarkets({})).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+
+  it("reports a stream the stopping server cut off as UNAVAILABLE to service clients (h2c)", async () => {
+    const stopping = await createServiceServer({
+      name: "stopping",
+      port: 0,
+      logger: silent,
+      shutdownTimeoutMs: 100,
+      services: [
+        registerService(DataCollectionService, {
+          async *getOhlcv() {
+            yield { batch: { count: 1 } };
+            // Never finishes by itself: the server's drain deadline cuts it.
+            await new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+          },
+        }),
+      ],
+    });
+    const client = createServiceClient(DataCollectionService, stopping.url);
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const response of client.getOhlcv({})) received.push(response.batch?.count ?? -1);
+    })();
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await stopping.close();
+    const error = await reading.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(received).toEqual([1]);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.Unavailable);
   });
 
   it("answers a call started before close on the shared server too", async () => {
