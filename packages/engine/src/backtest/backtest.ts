@@ -9,6 +9,7 @@ import { analyzePair, type CandleSource } from "../strategy/analyze";
 import type { CandleSeries, StrategyFrame } from "../strategy/frame";
 import type { ParameterSchema } from "../strategy/parameters";
 import {
+  CALLBACK_NAMES,
   resolveParameters,
   type CallbackBase,
   type RunMode,
@@ -251,18 +252,6 @@ function trimFrame(frame: StrategyFrame): SimulationFrame {
   };
 }
 
-const CALLBACKS = [
-  "customStoploss",
-  "customExit",
-  "customStakeAmount",
-  "customEntryPrice",
-  "customExitPrice",
-  "confirmTradeEntry",
-  "confirmTradeExit",
-  "adjustTradePosition",
-  "adjustOrderPrice",
-  "leverage",
-] as const;
 
 interface PairState {
   readonly pair: string;
@@ -352,7 +341,7 @@ function eventDrivenEligible(
   if (config.timeframeDetail !== null) return false;
   if (config.enableProtections && settings.protections.length > 0) return false;
   if (/[My]$/.test(strategy.timeframe)) return false;
-  for (const name of CALLBACKS) {
+  for (const name of CALLBACK_NAMES) {
     if (strategy[name] !== undefined && !ENTRY_CALLBACKS.has(name)) return false;
   }
   for (const state of states) {
@@ -405,7 +394,7 @@ export function runBacktest<S extends ParameterSchema>(options: BacktestOptions<
   // --- analyse each pair, trim startup candles -------------------------------------------------
   const states: PairState[] = [];
   const pairCloses: Record<string, { first: number; last: number }> = {};
-  const hasCallbacks = CALLBACKS.some((name) => strategy[name] !== undefined);
+  const hasCallbacks = CALLBACK_NAMES.some((name) => strategy[name] !== undefined);
   for (const pair of pairs) {
     const raw = options.candles?.[pair] ?? options.loadCandles?.(pair);
     if (raw === undefined) {
