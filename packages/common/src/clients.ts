@@ -88,17 +88,17 @@ export function createServiceClient<S extends DescService>(
   // side, for float columns that hardly compress, on links (loopback, in-cluster) that are not the
   // bottleneck.
   const common = { baseUrl, interceptors, defaultTimeoutMs, acceptCompression: [] };
-  const http2 = {
-    nodeOptions: { settings: { initialWindowSize: HTTP2_WINDOW_BYTES } },
+  // The manager opens the sessions, so the stream window goes in its settings (nodeOptions would be unused).
+  const http2 = () => ({
     sessionManager: new WideWindowSessionManager(baseUrl, undefined, {
       settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
     }),
-  };
+  });
   const transport =
     options.protocol === "grpc"
-      ? createGrpcTransport({ ...common, ...http2 })
+      ? createGrpcTransport({ ...common, ...http2() })
       : options.httpVersion === "1.1"
         ? createConnectTransport({ ...common, httpVersion: "1.1" })
-        : createConnectTransport({ ...common, httpVersion: "2", ...http2 });
+        : createConnectTransport({ ...common, httpVersion: "2", ...http2() });
   return createClient(service, transport);
 }
