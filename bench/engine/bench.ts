@@ -24,35 +24,8 @@ import { compareWithGolden, loadMarkets, timeframeMs, toGolden } from "../parity
 import { freqtradeInstalled, installFreqtrade, runFreqtrade } from "../parity/freqtrade";
 import type { ParityCase } from "../parity/parity-cases";
 import { loadCandles } from "./load-candles";
+import { WORKLOADS } from "./workloads";
 import { describeVectorbt, installVectorbt, runVectorbt, vectorbtInstalled } from "./vectorbt";
-
-interface Workload {
-  readonly name: string;
-  readonly exchange: string;
-  readonly pairs: readonly string[];
-  readonly timeframe: string;
-  readonly start: number;
-  readonly end: number;
-}
-
-const WORKLOADS: Record<string, Workload> = {
-  i: {
-    name: "(i) FIL/USDT 1m",
-    exchange: "binanceusdm",
-    pairs: ["FIL/USDT"],
-    timeframe: "1m",
-    start: Date.UTC(2023, 1, 2),
-    end: Date.UTC(2023, 11, 1),
-  },
-  ii: {
-    name: "(ii) 7 pairs 5m, 2025",
-    exchange: "binance",
-    pairs: ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "BNB/USDT", "DOGE/USDT", "ADA/USDT"],
-    timeframe: "5m",
-    start: Date.UTC(2025, 0, 1),
-    end: Date.UTC(2026, 0, 1),
-  },
-};
 
 /**
  * Workload (iii): 100 synthetic pairs × 1 year of 1m candles (52.6 M), built from real BTC/USDT 1m

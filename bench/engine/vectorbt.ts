@@ -9,9 +9,10 @@
  *     stakeAmount: 100, dryRunWallet: 1000, fee: 0.001, maxOpenTrades: 3 });
  *   for (const line of describeVectorbt(result, { coldMs, warmMs, trades: run.trades.length })) console.log(line);
  *
- * Standalone, with TradAI run on the same workload for the ratio and the trade counts:
+ * Standalone, vectorbt alone (the TradAI comparison, measured the same way as the other baselines, is
+ * `npx tsx bench/engine/bench.ts --with-vectorbt`):
  *   npx tsx bench/engine/vectorbt.ts [--workload=i|ii|all] [--strategy=sample|ema-cross|all]
- *     [--stops=freqtrade|plain] [--without-tradai]
+ *     [--stops=freqtrade|plain]
  *   npx tsx bench/engine/vectorbt.ts --check-goldens [--stops=…]   (trade overlap with bench/parity goldens)
  */
 import { execFileSync } from "node:child_process";
@@ -21,14 +22,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   emaCrossStrategy,
-  runBacktest,
   sampleStrategy,
   type CandleSeries,
   type Strategy,
 } from "../../packages/engine/src/index";
-import { loadMarkets, readGolden, timeframeMs } from "../parity/compare";
+import { readGolden, timeframeMs } from "../parity/compare";
 import { PARITY_CASES } from "../parity/parity-cases";
 import { loadCandles } from "./load-candles";
+import { WORKLOADS } from "./workloads";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Keep in step with VECTORBT_VERSION in setup-vectorbt-venv.sh (its marker file names the version). */
@@ -335,29 +336,6 @@ export function describeVectorbt(
 
 // --- standalone entry ------------------------------------------------------------------------------
 
-/** Copied from bench.ts (not exported there): workloads (i) and (ii). */
-const WORKLOADS: Record<
-  string,
-  { name: string; exchange: string; pairs: string[]; timeframe: string; start: number; end: number }
-> = {
-  i: {
-    name: "(i) FIL/USDT 1m",
-    exchange: "binanceusdm",
-    pairs: ["FIL/USDT"],
-    timeframe: "1m",
-    start: Date.UTC(2023, 1, 2),
-    end: Date.UTC(2023, 11, 1),
-  },
-  ii: {
-    name: "(ii) 7 pairs 5m, 2025",
-    exchange: "binance",
-    pairs: ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "BNB/USDT", "DOGE/USDT", "ADA/USDT"],
-    timeframe: "5m",
-    start: Date.UTC(2025, 0, 1),
-    end: Date.UTC(2026, 0, 1),
-  },
-};
-
 function option(name: string, fallback: string): string {
   return (
     process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
@@ -418,7 +396,6 @@ function main(): void {
   const selectedWorkload = option("workload", "all");
   const selectedStrategy = option("strategy", "all");
   const stops = option("stops", "freqtrade") as VectorbtStops;
-  const withTradai = !process.argv.includes("--without-tradai");
   if (selectedWorkload !== "all" && WORKLOADS[selectedWorkload] === undefined) {
     throw new Error(`expected --workload=i|ii|all, got ${selectedWorkload}`);
   }
@@ -457,28 +434,7 @@ function main(): void {
         stops,
       });
       console.log(`${workload.name} | ${strategy.name}: ${vectorbt.candles.toLocaleString("en-US")} candles`);
-      if (!withTradai) {
-        for (const line of describeVectorbt(vectorbt)) console.log(line);
-        continue;
-      }
-      const config = {
-        stakeAmount: 100,
-        dryRunWallet: 1000,
-        maxOpenTrades: 3,
-        fee: 0.001,
-        markets: loadMarkets(),
-        timerange: { start: workload.start },
-      };
-      let started = performance.now();
-      runBacktest({ strategy, candles, pairs: workload.pairs, config });
-      const coldMs = performance.now() - started;
-      started = performance.now();
-      const run = runBacktest({ strategy, candles, pairs: workload.pairs, config });
-      const warmMs = performance.now() - started;
-      console.log(`  TradAI: cold ${coldMs.toFixed(0)} ms, warm ${warmMs.toFixed(0)} ms`);
-      for (const line of describeVectorbt(vectorbt, { coldMs, warmMs, trades: run.trades.length })) {
-        console.log(line);
-      }
+      for (const line of describeVectorbt(vectorbt)) console.log(line);
     }
   }
 }

@@ -10,6 +10,7 @@ import {
   generateBacktestStats,
   runBacktest,
   sampleStrategy,
+  timeframeToMilliseconds,
   type CandleSeries,
   type Strategy,
 } from "../../packages/engine/src/index";
@@ -133,14 +134,16 @@ export interface EngineBaseline {
 /** The same backtest with the engine alone, in this process: first (cold JIT) and second run, candles in memory. */
 export function engineBaseline(body: typeof YEAR_BODY, startMs: number, endMs: number): EngineBaseline {
   const pair = body.pairs[0] ?? "BTC/USDT";
+  const strategy = sampleStrategy as unknown as Strategy;
   // Startup candles before the range, as the worker loads them; loading is not timed (gunzip + CSV).
+  const warmupMs = strategy.startupCandleCount * timeframeToMilliseconds(body.timeframe);
   const candles: Record<string, CandleSeries> = {
-    [pair]: loadCandles(body.exchange, pair, body.timeframe, startMs - 400 * 300_000, endMs),
+    [pair]: loadCandles(body.exchange, pair, body.timeframe, startMs - warmupMs, endMs),
   };
   const once = () => {
     const started = performance.now();
     const run = runBacktest({
-      strategy: sampleStrategy as unknown as Strategy,
+      strategy,
       candles,
       pairs: [pair],
       config: {

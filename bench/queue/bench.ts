@@ -34,6 +34,7 @@ import {
   type LatencySummary,
   type TargetCheck,
 } from "./bench-support";
+import { parseTimerange } from "../../services/backtest/src/core/timerange";
 import { YEAR_BODY, engineBaseline, runEndToEnd } from "./backtest-runs";
 import {
   SUBMIT_BODY,
@@ -321,8 +322,8 @@ async function realBacktest(mlflowUrl: string) {
     line(
       `    ${sample?.trades ?? 0} trades per run; MLflow runs FINISHED with ${sample?.mlflowMetrics ?? 0} metrics each; exchange requests during the measured runs: ${stack.exchangeRequests() - exchangeBefore}`,
     );
-    const range = parseYearRange(body.timerange);
-    const engine = engineBaseline(body, range.start, range.end);
+    const { range } = parseTimerange(body.timerange);
+    const engine = engineBaseline(body, range?.startMs ?? 0, range?.endMs ?? 0);
     line(
       `  baseline: the engine alone in this process (${engine.candles.toLocaleString("en-US")} candles already in memory: analyze, simulate, statistics): cold ${fixed(engine.coldMs)} ms, warm ${fixed(engine.warmMs)} ms, ${engine.trades} trades`,
     );
@@ -339,13 +340,6 @@ async function realBacktest(mlflowUrl: string) {
   } finally {
     await stack?.stop();
   }
-}
-
-function parseYearRange(timerange: string): { start: number; end: number } {
-  const [from, to] = timerange
-    .split("-")
-    .map((part) => Date.UTC(+part.slice(0, 4), +part.slice(4, 6) - 1, +part.slice(6, 8)));
-  return { start: from ?? 0, end: to ?? 0 };
 }
 
 function printProfiles(directory: string, window: [number, number], pids: Record<string, number>) {

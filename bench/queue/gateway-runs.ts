@@ -106,8 +106,8 @@ export interface GatewayStack {
 export interface GatewayStackOptions {
   /** Directory for V8 CPU profiles of the four services (node --cpu-prof), written when they stop. */
   cpuProfileDir?: string;
-  /** Default QUEUE on `redisUrl`; LOCAL runs a pool of worker processes (no Redis). */
-  executor?: { mode: "QUEUE"; redisUrl: string } | { mode: "LOCAL"; workers: number };
+  /** QUEUE on `redisUrl`, or LOCAL: a pool of worker processes (no Redis). */
+  executor: { mode: "QUEUE"; redisUrl: string } | { mode: "LOCAL"; workers: number };
   /** MLflow tracking URI for the workers. */
   mlflowUrl?: string;
 }
@@ -156,7 +156,7 @@ export async function startGatewayStack(options: GatewayStackOptions): Promise<G
       entry: "services/backtest/src/main.ts",
       portVariable: "BACKEND_PORT",
       env: {
-        ...(options.executor?.mode === "LOCAL"
+        ...(options.executor.mode === "LOCAL"
           ? {
               BACKEND_EXECUTOR_MODE: "LOCAL",
               BACKEND_LOCAL_EXECUTION_MODE: "SUBPROCESS",
@@ -164,7 +164,7 @@ export async function startGatewayStack(options: GatewayStackOptions): Promise<G
             }
           : {
               BACKEND_EXECUTOR_MODE: "QUEUE",
-              BACKEND_REDIS_URL: options.executor?.redisUrl ?? "",
+              BACKEND_REDIS_URL: options.executor.redisUrl,
               BACKEND_QUEUE_NAME: `bench-gateway-${process.pid}`,
             }),
         ...(options.mlflowUrl === undefined ? {} : { BACKEND_MLFLOW_TRACKING_URI: options.mlflowUrl }),
