@@ -252,7 +252,6 @@ function trimFrame(frame: StrategyFrame): SimulationFrame {
   };
 }
 
-
 interface PairState {
   readonly pair: string;
   readonly frame: SimulationFrame;
