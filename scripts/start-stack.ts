@@ -211,6 +211,11 @@ async function main() {
     GATEWAY_LIVE_TRADING_URL: url("live-trading"),
     GATEWAY_DRY_RUN_TRADING_URL: url("dry-run-trading"),
   };
+  // The backtest service calls these two (and hands them to its workers); moved ports move them.
+  const backtestUrls = {
+    BACKEND_STRATEGY_SERVICE_URL: url("strategy"),
+    BACKEND_DATA_COLLECTION_URL: url("data-collection"),
+  };
   COMPONENTS.forEach((component, index) => {
     const child = spawn(
       process.execPath,
@@ -218,8 +223,13 @@ async function main() {
       {
         cwd: root,
         env: {
+          // Dev traces: one readable line per finished span (TRADAI_TRACE_CONSOLE=false turns them
+          // off; a component's own <PREFIX>TRACE_CONSOLE wins).
+          [component.ownPortVariable.replace(/PORT$/, "TRACE_CONSOLE")]:
+            process.env.TRADAI_TRACE_CONSOLE === "false" ? "false" : "true",
           ...process.env,
           ...(component.name === "gateway" ? serviceUrls : {}),
+          ...(component.name === "backtest" ? backtestUrls : {}),
           ...component.env,
           [component.ownPortVariable]: String(ports.get(component.name)),
         },

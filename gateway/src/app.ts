@@ -69,6 +69,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: true } },
   });
 
+  // JSON only: Fastify's built-in text/plain parser would hand a string to JSON body schemas (400
+  // "body must be object"); without it a text/plain body gets 415 like any other non-JSON type.
+  // Routes that take other types (data import) register their own parsers.
+  app.removeContentTypeParser("text/plain");
+
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
@@ -126,12 +131,16 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
         415,
         Code.InvalidArgument,
         `unsupported content type "${request.headers["content-type"] ?? ""}": expected application/json`,
+        undefined,
+        "Unsupported Media Type",
       );
     } else if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       body = problem(
         413,
         Code.ResourceExhausted,
         `request body too large: expected at most ${app.initialConfig.bodyLimit} bytes`,
+        undefined,
+        "Content Too Large",
       );
     } else if (
       error.code === "FST_ERR_CTP_INVALID_JSON_BODY" ||

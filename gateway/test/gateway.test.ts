@@ -150,19 +150,25 @@ describe("problem+json at the edge", () => {
     ]);
   });
 
-  it("answers a wrong content type with 415", async () => {
-    const response = await post("file_name=a.ts", "application/x-www-form-urlencoded");
-    expect(response.status).toBe(415);
-    expect(await response.json()).toMatchObject({
-      status: 415,
-      detail: expect.stringContaining("application/x-www-form-urlencoded"),
-    });
-  });
+  it.each(["application/x-www-form-urlencoded", "text/plain", "text/plain; charset=utf-8"])(
+    "answers a %s body with 415 Unsupported Media Type",
+    async (contentType) => {
+      const response = await post(JSON.stringify({ file_name: "a.ts", source: "x" }), contentType);
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({
+        type: "https://tradai.dev/problems/unsupported-media-type",
+        title: "Unsupported Media Type",
+        status: 415,
+        detail: expect.stringContaining(contentType.split(";")[0] as string),
+      });
+    },
+  );
 
   it("answers an oversized body with 413", async () => {
     const response = await post(JSON.stringify({ file_name: "a.ts", source: "x".repeat(5000) }));
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({
+      title: "Content Too Large",
       status: 413,
       detail: expect.stringContaining("2048 bytes"),
     });

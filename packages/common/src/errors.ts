@@ -119,10 +119,12 @@ export function problem(
   code: Code,
   detail: string,
   errors?: FieldViolation[],
+  /** Overrides the title (and the type derived from it) when the HTTP status names the problem better than the code, e.g. 415. */
+  title?: string,
 ): ProblemDetails {
   return {
-    type: `https://tradai.dev/problems/${codeName(code).replace(/_/g, "-")}`,
-    title: Code[code].replace(/([a-z])([A-Z])/g, "$1 $2"),
+    type: `https://tradai.dev/problems/${title === undefined ? codeName(code).replace(/_/g, "-") : title.toLowerCase().replace(/ /g, "-")}`,
+    title: title ?? Code[code].replace(/([a-z])([A-Z])/g, "$1 $2"),
     status,
     detail,
     code: codeName(code),

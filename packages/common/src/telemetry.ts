@@ -1,5 +1,7 @@
-// OpenTelemetry: started first in every process (main.ts calls startTelemetry before importing
-// anything else), W3C trace context propagated by Connect interceptors on client and server.
+// OpenTelemetry: started first in every process — runService and the gateway/worker mains call
+// startTelemetry right after reading their config, before building stores, clients or servers (no
+// module-patching instrumentations are registered, so module load order does not matter) — and W3C
+// trace context propagated by Connect interceptors on client and server.
 // OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set; a readable console exporter in dev.
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
