@@ -1,6 +1,6 @@
 // /api/v1/strategies… over HTTP, in front of a real StrategyService (in-process, temp registry,
 // the sample strategies and the shared candles).
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -172,6 +172,64 @@ describe("strategy routes", () => {
       expect.objectContaining({
         field: "stoploss",
         message: "bad.ts:5: stoploss: expected a negative ratio from -1 to below 0, got 0.5",
+      }),
+    ]);
+  });
+
+  it("POST /api/v1/strategies takes the local files a strategy imports ({files: [{path, source}]})", async () => {
+    const sample = await readFile(path.join(repoRoot, "strategies", "sample_strategy.ts"), "utf8");
+    const series = await readFile(path.join(repoRoot, "strategies", "lib", "series.ts"), "utf8");
+    const alone = await post("/api/v1/strategies", { file_name: "sample_strategy.ts", source: sample });
+    expect(alone.status).toBe(400);
+    const aloneProblem = (await alone.json()) as { errors: { field: string; message: string }[] };
+    expect(aloneProblem.errors[0]?.message).toContain('cannot resolve local import "./lib/series"');
+
+    const uploaded = await post("/api/v1/strategies", {
+      file_name: "sample_strategy.ts",
+      source: sample,
+      files: [{ path: "lib/series.ts", source: series }],
+    });
+    // The directory load at start registered these exact files: same version, nothing new.
+    expect(uploaded.status).toBe(200);
+    const body = (await uploaded.json()) as { strategy: { name: string; version: string }; created: boolean };
+    const latest = (await (
+      await fetch(`${base}/api/v1/strategies/SampleStrategy?include_source=true`)
+    ).json()) as {
+      strategy: { version: string };
+      file_name: string;
+      files: { path: string; source: string }[];
+    };
+    expect(body).toMatchObject({ created: false, strategy: { name: "SampleStrategy" } });
+    expect(body.strategy.version).toBe(latest.strategy.version);
+    expect(latest.file_name).toBe("sample_strategy.ts");
+    expect(latest.files).toEqual([{ path: "lib/series.ts", source: series }]);
+
+    const edited = await post("/api/v1/strategies", {
+      file_name: "sample_strategy.ts",
+      source: sample.replace('name: "SampleStrategy"', 'name: "RestUploadedSample"'),
+      files: [{ path: "lib/series.ts", source: series }],
+    });
+    expect(edited.status).toBe(201);
+
+    const validated = await post("/api/v1/strategies/validate", {
+      file_name: "sample_strategy.ts",
+      source: sample,
+      files: [{ path: "lib/series.ts", source: series }],
+    });
+    expect(((await validated.json()) as { valid: boolean }).valid).toBe(true);
+
+    const escaping = await post("/api/v1/strategies", {
+      file_name: "sample_strategy.ts",
+      source: sample,
+      files: [{ path: "../../etc/series.ts", source: series }],
+    });
+    expect(escaping.status).toBe(400);
+    expect(escaping.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const problem = (await escaping.json()) as { errors: { field: string; message: string }[] };
+    expect(problem.errors).toEqual([
+      expect.objectContaining({
+        field: "files[0].path",
+        message: `files[0].path: expected a path inside the strategy's directory (no ".." segments), such as "lib/series.ts", got "../../etc/series.ts"`,
       }),
     ]);
   });

@@ -81,6 +81,24 @@ const fileNameProperty = {
   description: "e.g. ema_cross.ts",
 } as const;
 
+const filesProperty = {
+  type: "array",
+  maxItems: 64,
+  description:
+    'local files the strategy imports ("./lib/series"), paths relative to the strategy file; the ones it imports are hashed into the version and stored with it',
+  items: {
+    type: "object",
+    additionalProperties: false,
+    required: ["path", "source"],
+    properties: {
+      path: { type: "string", minLength: 1, maxLength: 512, description: "e.g. lib/series.ts" },
+      source: { type: "string", description: "TypeScript source" },
+    },
+  },
+} as const;
+
+type UploadBody = { file_name: string; source: string; files?: { path: string; source: string }[] };
+
 function timestampIso(timestamp: { seconds: bigint; nanos: number } | undefined): string | null {
   if (timestamp === undefined) return null;
   return new Date(Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1e6)).toISOString();
@@ -244,7 +262,12 @@ export function registerStrategyRoutes(app: FastifyInstance, services: ServiceDi
             properties: {
               strategy: strategySchema,
               versions: { type: "array", items: { type: "string" }, description: "newest first" },
-              source: { type: "string" },
+              source: { type: "string", description: "with include_source: the strategy file" },
+              file_name: { type: "string", description: "with include_source" },
+              files: {
+                ...filesProperty,
+                description: "with include_source: the local files this version imports",
+              },
             },
           },
         },
@@ -261,7 +284,16 @@ export function registerStrategyRoutes(app: FastifyInstance, services: ServiceDi
       return {
         strategy: strategyJson(response.strategy),
         versions: response.versions,
-        ...(query.include_source === true ? { source: response.source } : {}),
+        ...(query.include_source === true
+          ? {
+              source: response.source,
+              file_name: response.fileName,
+              files: Object.entries(response.sourceFiles)
+                .filter(([file]) => file !== response.fileName)
+                .sort(([left], [right]) => left.localeCompare(right))
+                .map(([file, source]) => ({ path: file, source })),
+            }
+          : {}),
       };
     },
   );
@@ -279,6 +311,7 @@ export function registerStrategyRoutes(app: FastifyInstance, services: ServiceDi
           properties: {
             file_name: fileNameProperty,
             source: { type: "string", minLength: 1, description: "TypeScript source" },
+            files: filesProperty,
           },
         },
         response: {
@@ -296,10 +329,11 @@ export function registerStrategyRoutes(app: FastifyInstance, services: ServiceDi
       },
     },
     async (request, reply) => {
-      const body = request.body as { file_name: string; source: string };
+      const body = request.body as UploadBody;
       const response = await services.strategy.registerStrategy({
         fileName: body.file_name,
         source: body.source,
+        files: body.files ?? [],
       });
       void reply.code(response.created ? 201 : 200);
       return { strategy: strategyJson(response.strategy), created: response.created };
@@ -319,6 +353,7 @@ export function registerStrategyRoutes(app: FastifyInstance, services: ServiceDi
           properties: {
             file_name: fileNameProperty,
             source: { type: "string", minLength: 1, description: "TypeScript source" },
+            files: filesProperty,
           },
         },
         response: {
@@ -334,10 +369,11 @@ export function registerStrategyRoutes(app: FastifyInstance, services: ServiceDi
       },
     },
     async (request) => {
-      const body = request.body as { file_name: string; source: string };
+      const body = request.body as UploadBody;
       const response = await services.strategy.validateStrategy({
         fileName: body.file_name,
         source: body.source,
+        files: body.files ?? [],
       });
       return {
         valid: response.valid,

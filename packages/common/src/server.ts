@@ -10,7 +10,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, reflectionV1, reflectionV1alpha } from "@tradai/proto";
-import { toConnectError, toProblemDetails, problem } from "./errors";
+import { problem, toConnectError, toProblemDetails, violationsOf } from "./errors";
 import { buildHealthDocument, createHealthHandlers, HealthRegistry, type DependencyCheck } from "./health";
 import { withRequestId, type Logger } from "./logger";
 import { HTTP2_WINDOW_BYTES, widenConnectionWindow } from "./http2-window";
@@ -92,20 +92,25 @@ function requestIdInterceptor(logger: Logger): Interceptor {
         return response;
       } catch (error) {
         const connectError = toConnectError(error);
-        const log =
-          connectError.code === Code.Internal || connectError.code === Code.Unknown
-            ? logger.error
-            : logger.info;
-        log.call(
-          logger,
-          {
-            rpc: request.url,
-            code: Code[connectError.code],
-            duration_ms: Math.round(performance.now() - started),
-            err: connectError.cause ?? connectError,
-          },
-          "rpc failed",
-        );
+        const fields = {
+          rpc: request.url,
+          code: Code[connectError.code],
+          duration_ms: Math.round(performance.now() - started),
+        };
+        if (connectError.code === Code.Internal || connectError.code === Code.Unknown) {
+          logger.error({ ...fields, err: connectError.cause ?? connectError }, "rpc failed");
+        } else {
+          // The caller's mistake (or an expected condition), not a fault: what and why, no stack.
+          const violations = violationsOf(connectError);
+          logger.info(
+            {
+              ...fields,
+              error: connectError.rawMessage,
+              ...(violations.length === 0 ? {} : { violations }),
+            },
+            "rpc failed",
+          );
+        }
         connectError.metadata.set("x-request-id", requestId);
         throw connectError;
       }

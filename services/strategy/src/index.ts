@@ -32,6 +32,12 @@ export {
   type StrategyServiceDependencies,
 } from "./core/strategy-service";
 export type { StrategySourceFiles, StrategySourceRepository } from "./core/strategy-source";
+export {
+  checkUpload,
+  DEFAULT_UPLOAD_LIMITS,
+  type UploadedFile,
+  type UploadLimits,
+} from "./core/strategy-upload";
 export { strategyVersion } from "./core/strategy-version";
 export type { ValidationIssue } from "./core/validation-issue";
 export { createCsvCandleSource } from "./infrastructure/csv-candle-source";

@@ -18,6 +18,11 @@ export function readStrategy(file: string): string {
 
 export const SERIES_HELPER = readStrategy("lib/series.ts");
 
+/** A strategy source from test/fixtures/. */
+export function readFixture(file: string): string {
+  return readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", file), "utf8");
+}
+
 /** A minimal valid strategy; `body` replaces its hooks when given. */
 export function minimalStrategy(name: string, extra = "", hooks?: string): string {
   return `import { defineStrategy, intParameter } from "@tradai/engine";

@@ -17,7 +17,7 @@ import { parseS3Url } from "../src/infrastructure/s3-location";
 import { createS3StrategyRegistryStore } from "../src/infrastructure/s3-strategy-registry-store";
 import { createS3StrategySource } from "../src/infrastructure/s3-strategy-source";
 import { createWorkerStrategySandbox } from "../src/infrastructure/worker-strategy-sandbox";
-import { minimalStrategy, readStrategy } from "./helpers";
+import { minimalStrategy, readStrategy, SERIES_HELPER } from "./helpers";
 
 const motoUrl = process.env.TRADAI_TEST_MOTO_URL;
 
@@ -97,5 +97,23 @@ describe.skipIf(motoUrl === undefined)("S3-backed strategies and registry (moto)
     expect(old.record.description.stoploss).toBe(-0.1);
     expect(old.record.sources["s3_demo.ts"]).toBe(minimalStrategy("S3Demo"));
     expect((await reader.list()).strategies.map((record) => record.name)).toContain("S3Demo");
+  });
+
+  it("stores an upload's local files with its version in S3", async () => {
+    const source = readStrategy("sample_strategy.ts").replace('name: "SampleStrategy"', 'name: "S3Upload"');
+    const edited = `${SERIES_HELPER}// edited: a new version\n`;
+    const writer = createService();
+    const first = await writer.register("s3_upload.ts", source, [
+      { path: "lib/series.ts", source: SERIES_HELPER },
+    ]);
+    const second = await writer.register("s3_upload.ts", source, [{ path: "lib/series.ts", source: edited }]);
+    expect(first.created && second.created).toBe(true);
+    expect(second.record.version).not.toBe(first.record.version);
+    const reader = createService();
+    expect((await reader.get("S3Upload", first.record.version)).record.sources).toEqual({
+      "s3_upload.ts": source,
+      "lib/series.ts": SERIES_HELPER,
+    });
+    expect((await reader.get("S3Upload")).record.sources["lib/series.ts"]).toBe(edited);
   });
 });

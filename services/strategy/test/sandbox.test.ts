@@ -197,6 +197,40 @@ describe("time limit", () => {
   });
 });
 
+describe("memory cap", () => {
+  it("stops a strategy that allocates without bound, reports it, then keeps serving", async () => {
+    const capped = createWorkerStrategySandbox({ loadTimeoutMs: 60_000, maxMemoryMb: 64 });
+    try {
+      const source = minimalStrategy(
+        "Hoarder",
+        "",
+        `  populateIndicators() {
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(1_000_000).fill(1));
+  },
+  populateEntryTrend() {},
+  populateExitTrend() {},`,
+      );
+      const compiled = await compiler.compile({ entry: "hoarder.ts", files: { "hoarder.ts": source } });
+      if (!compiled.ok) throw new Error(JSON.stringify(compiled.issues));
+      const result = await capped.inspect(compiled.compiled);
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.issues[0]?.file).toBe("hoarder.ts");
+        expect(result.issues[0]?.message).toMatch(/^loading hoarder\.ts failed: .*memory limit/);
+      }
+      const after = await compiler.compile({
+        entry: "after.ts",
+        files: { "after.ts": minimalStrategy("AfterHoard") },
+      });
+      if (!after.ok) throw new Error(JSON.stringify(after.issues));
+      expect(await capped.inspect(after.compiled)).toMatchObject({ ok: true });
+    } finally {
+      await capped.close();
+    }
+  }, 90_000);
+});
+
 describe("sample strategies", () => {
   it("load from strategies/ with the metadata they declare", async () => {
     const all = await createDirectoryStrategySource(strategiesDir).loadAll();

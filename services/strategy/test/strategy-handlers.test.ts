@@ -31,7 +31,7 @@ import { createDirectoryStrategySource } from "../src/infrastructure/directory-s
 import { createEsbuildStrategyCompiler } from "../src/infrastructure/esbuild-strategy-compiler";
 import { createFileStrategyRegistryStore } from "../src/infrastructure/file-strategy-registry-store";
 import { createWorkerStrategySandbox } from "../src/infrastructure/worker-strategy-sandbox";
-import { dataDir, minimalStrategy, strategiesDir } from "./helpers";
+import { dataDir, minimalStrategy, readFixture, readStrategy, SERIES_HELPER, strategiesDir } from "./helpers";
 
 const sandbox = createWorkerStrategySandbox({ loadTimeoutMs: 5_000 });
 let registryDir: string;
@@ -130,6 +130,40 @@ describe("StrategyService in memory", () => {
     );
   });
 
+  it("RegisterStrategy takes the local files a strategy imports: same version as from the directory", async () => {
+    const sample = readStrategy("sample_strategy.ts");
+    const alone = await client
+      .registerStrategy({ fileName: "sample_strategy.ts", source: sample })
+      .catch((caught: unknown) => caught);
+    expect((alone as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(violationsOf(alone as ConnectError)[0]?.message).toContain(
+      'cannot resolve local import "./lib/series"',
+    );
+    const uploaded = await client.registerStrategy({
+      fileName: "sample_strategy.ts",
+      source: sample,
+      files: [{ path: "lib/series.ts", source: SERIES_HELPER }],
+    });
+    const loaded = await client.getStrategy({ name: "SampleStrategy" });
+    expect(uploaded.created).toBe(false); // the directory load registered these exact files
+    expect(uploaded.strategy?.version).toBe(loaded.strategy?.version);
+    const badPath = await client
+      .registerStrategy({
+        fileName: "sample_strategy.ts",
+        source: sample,
+        files: [{ path: "../lib/series.ts", source: SERIES_HELPER }],
+      })
+      .catch((caught: unknown) => caught);
+    expect((badPath as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(violationsOf(badPath as ConnectError)).toEqual([
+      expect.objectContaining({
+        field: "files[0].path",
+        found: '"../lib/series.ts"',
+        expected: `a path inside the strategy's directory (no ".." segments), such as "lib/series.ts"`,
+      }),
+    ]);
+  });
+
   it("ValidateStrategy returns issues with file and line, or the metadata", async () => {
     const bad = await client.validateStrategy({
       fileName: "missing.ts",
@@ -182,6 +216,30 @@ describe("StrategyService in memory", () => {
     });
   });
 
+  it("GetStrategy shows informative pairs/timeframes; AnalyzeLookahead passes them merged on closed candles", async () => {
+    await client.registerStrategy({
+      fileName: "informative_trend.ts",
+      source: readFixture("informative_trend.ts"),
+    });
+    const got = await client.getStrategy({ name: "InformativeTrend" });
+    expect(got.strategy?.informative.map((entry) => [entry.pair, entry.timeframe])).toEqual([
+      ["", "1h"],
+      ["ETH/{quote}", "1h"],
+    ]);
+    expect(got.strategy?.timeframe).toBe("5m");
+    expect(got.strategy?.tags).toEqual(["test", "informative"]);
+    const report = await client.analyzeLookahead({
+      strategy: "InformativeTrend",
+      series: { exchange: "binance", symbol: "BTC/USDT", timeframe: "5m" },
+      range: { start: timestampFromMs(Date.UTC(2025, 0, 20)), end: timestampFromMs(Date.UTC(2025, 0, 22)) },
+      samples: 6,
+      recursive: true,
+    });
+    expect(report.findings).toEqual([]);
+    expect(report.hasBias).toBe(false);
+    expect(report.samplesTested).toBe(6);
+  });
+
   it("AnalyzeLookahead flags the biased strategy", async () => {
     const response = await client.analyzeLookahead({
       strategy: "BiasedLookahead",
@@ -200,15 +258,45 @@ describe("StrategyService in memory", () => {
 
 describe("StrategyService over a real socket", () => {
   let server: ServiceServer;
+  const logLines: Record<string, unknown>[] = [];
   beforeAll(async () => {
     server = await createServiceServer({
       name: "strategy",
       port: 0,
-      logger: createLogger({ service: "test", level: "silent" }),
+      logger: createLogger({
+        service: "test",
+        level: "info",
+        destination: {
+          write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>),
+        },
+      }),
       services: [registerService(StrategyService, handlers)],
     });
   });
   afterAll(() => server.close());
+
+  it("logs a user error on RegisterStrategy at info, with its violations and without a stack", async () => {
+    const client = createServiceClient(StrategyService, server.url);
+    logLines.length = 0;
+    const error = await client
+      .registerStrategy({
+        fileName: "log_demo.ts",
+        source: minimalStrategy("LogDemo").replace("-0.1", "0.5"),
+      })
+      .catch((caught: unknown) => caught);
+    expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+    const failed = logLines.filter((line) => line["msg"] === "rpc failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      level: "info",
+      rpc: expect.stringContaining("RegisterStrategy"),
+      code: "InvalidArgument",
+      error: "strategy log_demo.ts is invalid",
+      violations: [expect.objectContaining({ field: "stoploss", found: "0.5" })],
+    });
+    expect(failed[0]).not.toHaveProperty("err");
+    expect(JSON.stringify(failed[0])).not.toMatch(/\bat \S+ \(/); // no stack frames
+  });
 
   it("answers Connect and gRPC clients", async () => {
     const connect = createServiceClient(StrategyService, server.url);
@@ -219,6 +307,37 @@ describe("StrategyService over a real socket", () => {
       source: minimalStrategy("Socket"),
     });
     expect(validated.valid).toBe(true);
+    // An upload with its local import, over gRPC: stored with the version and returned by GetStrategy.
+    const source = readStrategy("sample_strategy.ts").replace('name: "SampleStrategy"', 'name: "GrpcSample"');
+    const checked = await grpc.validateStrategy({
+      fileName: "grpc_sample.ts",
+      source,
+      files: [{ path: "lib/series.ts", source: SERIES_HELPER }],
+    });
+    expect(checked.valid).toBe(true);
+    const registered = await grpc.registerStrategy({
+      fileName: "grpc_sample.ts",
+      source,
+      files: [
+        { path: "lib/series.ts", source: SERIES_HELPER },
+        { path: "lib/unused.ts", source: "export const unused = 1;\n" },
+      ],
+    });
+    expect(registered.created).toBe(true);
+    expect(registered.strategy?.version).toBe(checked.strategy?.version);
+    const stored = await grpc.getStrategy({ name: "GrpcSample", includeSource: true });
+    expect(stored.strategy?.version).toBe(registered.strategy?.version);
+    expect(stored.fileName).toBe("grpc_sample.ts");
+    expect(stored.sourceFiles).toEqual({ "grpc_sample.ts": source, "lib/series.ts": SERIES_HELPER });
+    const absolute = await grpc.validateStrategy({
+      fileName: "grpc_sample.ts",
+      source,
+      files: [{ path: "/etc/passwd.ts", source: "" }],
+    });
+    expect(absolute.valid).toBe(false);
+    expect(absolute.issues.map((issue) => [issue.field, issue.found])).toEqual([
+      ["files[0].path", '"/etc/passwd.ts"'],
+    ]);
     const error = await grpc.getStrategy({ name: "" }).catch((caught: unknown) => caught);
     expect((error as ConnectError).code).toBe(Code.InvalidArgument);
     expect((error as ConnectError).rawMessage).toBe('name: expected a non-empty string, got ""');

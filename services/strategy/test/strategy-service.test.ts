@@ -16,7 +16,7 @@ import {
   createWorkerStrategySandbox,
   type WorkerStrategySandbox,
 } from "../src/infrastructure/worker-strategy-sandbox";
-import { dataDir, minimalStrategy, readStrategy, SERIES_HELPER, strategiesDir } from "./helpers";
+import { dataDir, minimalStrategy, readFixture, readStrategy, SERIES_HELPER, strategiesDir } from "./helpers";
 
 let registryDir: string;
 let sandbox: WorkerStrategySandbox;
@@ -85,10 +85,12 @@ describe("registry and versions", () => {
 
   it("changes the version when only a local import changes", async () => {
     const entry = `import { shift } from "./lib/series";\nexport const lag = shift;\n${minimalStrategy("WithImport")}`;
-    const one = await service.register("with_import.ts", entry, { "lib/series.ts": SERIES_HELPER });
-    const two = await service.register("with_import.ts", entry, {
-      "lib/series.ts": `${SERIES_HELPER}\n// edited\n`,
-    });
+    const one = await service.register("with_import.ts", entry, [
+      { path: "lib/series.ts", source: SERIES_HELPER },
+    ]);
+    const two = await service.register("with_import.ts", entry, [
+      { path: "lib/series.ts", source: `${SERIES_HELPER}\n// edited\n` },
+    ]);
     expect(two.created).toBe(true);
     expect(two.record.version).not.toBe(one.record.version);
     expect(Object.keys(two.record.sources).sort()).toEqual(["lib/series.ts", "with_import.ts"]);
@@ -373,4 +375,116 @@ describe("AnalyzeLookahead on real candles (binance BTC/USDT)", () => {
       }),
     ).rejects.toMatchObject({ code: Code.InvalidArgument });
   });
+});
+
+describe("AnalyzeLookahead with informative pairs and timeframes", () => {
+  const range = { start: Date.UTC(2025, 0, 10), end: Date.UTC(2025, 0, 13) };
+
+  it("exposes the informative list and passes when 1h data is merged on closed candles", async () => {
+    const { record } = await service.register("informative_trend.ts", readFixture("informative_trend.ts"));
+    expect(record.description.informative).toEqual([
+      { timeframe: "1h", pair: null },
+      { timeframe: "1h", pair: "ETH/{quote}" },
+    ]);
+    expect(record.tags).toEqual(["test", "informative"]);
+    const report = await service.analyzeLookahead({
+      strategy: "InformativeTrend",
+      exchange: "binance",
+      symbol: "BTC/USDT",
+      ...range,
+      samples: 8,
+    });
+    expect(report.findings).toEqual([]);
+    expect(report.hasBias).toBe(false);
+    expect(report.samplesTested).toBe(8);
+  });
+
+  it("catches an informative column that peeks at the next 1h candle", async () => {
+    const biased = readFixture("informative_trend.ts")
+      .replace('name: "InformativeTrend"', 'name: "InformativePeek"')
+      .replace(
+        'frame.set("sma", sma(frame.close, 3)); // INFORMATIVE_SMA',
+        'frame.set("sma", frame.close.map((_, index) => frame.close[index + 1] ?? Number.NaN));',
+      );
+    await service.register("informative_peek.ts", biased);
+    const report = await service.analyzeLookahead({
+      strategy: "InformativePeek",
+      exchange: "binance",
+      symbol: "BTC/USDT",
+      ...range,
+      samples: 8,
+    });
+    expect(report.hasBias).toBe(true);
+    expect(report.findings.map((finding) => finding.column)).toContain("sma_1h");
+    expect(report.findings.find((finding) => finding.column === "sma_1h")?.kind).toBe("lookahead");
+  });
+
+  it("names the missing informative series", async () => {
+    const source = readFixture("informative_trend.ts")
+      .replace('name: "InformativeTrend"', 'name: "InformativeNoData"')
+      .replace('pair: "ETH/{quote}"', 'pair: "NOPE/{quote}"')
+      .replaceAll('"eth_usdt_', '"nope_usdt_');
+    await service.register("informative_no_data.ts", source);
+    await expect(
+      service.analyzeLookahead({
+        strategy: "InformativeNoData",
+        exchange: "binance",
+        symbol: "BTC/USDT",
+        ...range,
+      }),
+    ).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining("no informative candles for binance NOPE/USDT 1h"),
+    });
+  });
+});
+
+describe("AnalyzeLookahead time limit (STRATEGY_SERVICE_ANALYSIS_TIMEOUT_MS)", () => {
+  it("stops an analysis that runs past the limit with DEADLINE_EXCEEDED, then keeps serving", async () => {
+    const limited = createWorkerStrategySandbox({ loadTimeoutMs: 10_000, analysisTimeoutMs: 1_500 });
+    try {
+      const slowService = createStrategyService({
+        compiler: createEsbuildStrategyCompiler(),
+        sandbox: limited,
+        store: createFileStrategyRegistryStore(path.join(registryDir, "time-limit")),
+        catalog: createStaticExchangeCatalog(),
+        candles: createCsvCandleSource(dataDir),
+      });
+      // Fine on the few hundred smoke-run candles of the load check; endless on a real range.
+      const slow = minimalStrategy(
+        "SlowAnalysis",
+        "",
+        `  populateIndicators(frame) {
+    if (frame.length > 400) for (;;) {}
+  },
+  populateEntryTrend() {},
+  populateExitTrend() {},`,
+      );
+      await slowService.register("slow_analysis.ts", slow);
+      await slowService.register("quick.ts", minimalStrategy("QuickAnalysis"));
+      const range = { start: Date.UTC(2025, 0, 10), end: Date.UTC(2025, 0, 13) };
+      const started = performance.now();
+      const error = await slowService
+        .analyzeLookahead({ strategy: "SlowAnalysis", exchange: "binance", symbol: "BTC/USDT", ...range })
+        .catch((caught: unknown) => caught);
+      const elapsed = performance.now() - started;
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).code).toBe(Code.DeadlineExceeded);
+      expect((error as DomainError).message).toMatch(
+        /^look-ahead analysis of SlowAnalysis on binance BTC\/USDT \(\d+ candles, 20 samples\) was stopped: analysing slow_analysis\.ts did not finish within 1500 ms/,
+      );
+      expect(elapsed).toBeGreaterThanOrEqual(1_500);
+      expect(elapsed).toBeLessThan(30_000); // generous: the machine is shared
+      const quick = await slowService.analyzeLookahead({
+        strategy: "QuickAnalysis",
+        exchange: "binance",
+        symbol: "BTC/USDT",
+        ...range,
+        samples: 4,
+      });
+      expect(quick).toMatchObject({ hasBias: false, samplesTested: 4 });
+    } finally {
+      await limited.close();
+    }
+  }, 60_000);
 });

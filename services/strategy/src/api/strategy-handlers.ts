@@ -141,12 +141,12 @@ export function createStrategyHandlers(
     async registerStrategy(request) {
       requireText("file_name", request.fileName);
       requireText("source", request.source);
-      const { record, created } = await service.register(request.fileName, request.source);
+      const { record, created } = await service.register(request.fileName, request.source, request.files);
       return { strategy: metadataOf(record), created };
     },
     async validateStrategy(request) {
       requireText("file_name", request.fileName);
-      const result = await service.validateSource(request.fileName, request.source);
+      const result = await service.validateSource(request.fileName, request.source, request.files);
       return {
         valid: result.valid,
         issues: result.issues.map(toIssue),

@@ -59,7 +59,12 @@ export type AnalysisResult =
       readonly findings: ColumnFinding[];
       readonly samplesTested: number;
     }
-  | { readonly ok: false; readonly issues: ValidationIssue[] };
+  | {
+      readonly ok: false;
+      readonly issues: ValidationIssue[];
+      /** The analysis was stopped by the analysis time limit (not a fault of the strategy's code). */
+      readonly timedOut?: boolean;
+    };
 
 export interface StrategySandbox {
   /** Load, check the interface, and smoke-run the populate hooks; within the load time limit. */

@@ -20,6 +20,7 @@ import {
 import type { CompiledStrategy, StrategyCompiler, StrategySandbox } from "./strategy-sandbox";
 import type { StoredStrategyVersion, StrategyRegistryStore } from "./strategy-registry-store";
 import type { StrategySourceFiles, StrategySourceRepository } from "./strategy-source";
+import { checkUpload, type UploadedFile, type UploadLimits } from "./strategy-upload";
 import type { ValidationIssue } from "./validation-issue";
 
 export interface StrategyServiceDependencies {
@@ -33,6 +34,8 @@ export interface StrategyServiceDependencies {
   readonly clock?: () => number;
   /** Most candles one analysis may load (startup history included); default 20 000. */
   readonly maxAnalysisCandles?: number;
+  /** Size and count limits of uploads; default DEFAULT_UPLOAD_LIMITS (64 files, 512 KiB, 2 MiB). */
+  readonly uploadLimits?: UploadLimits;
 }
 
 export interface ValidateSourceResult {
@@ -229,15 +232,31 @@ export function createStrategyService(deps: StrategyServiceDependencies) {
   }
 
   return {
-    /** Compile and check without registering. */
-    async validateSource(fileName: string, source: string): Promise<ValidateSourceResult> {
-      const { valid, issues, strategy } = await check({ entry: fileName, files: { [fileName]: source } });
+    /** Compile and check without registering; `files` are local files the strategy imports. */
+    async validateSource(
+      fileName: string,
+      source: string,
+      files: readonly UploadedFile[] = [],
+    ): Promise<ValidateSourceResult> {
+      const upload = checkUpload(fileName, source, files, deps.uploadLimits);
+      if (!upload.ok) return { valid: false, issues: upload.issues };
+      const { valid, issues, strategy } = await check({ entry: fileName, files: upload.files });
       return { valid, issues, ...(strategy === undefined ? {} : { strategy }) };
     },
 
-    /** Register one uploaded source (and optional local files it imports). */
-    async register(fileName: string, source: string, localFiles: Readonly<Record<string, string>> = {}) {
-      return registerFiles({ entry: fileName, files: { ...localFiles, [fileName]: source } });
+    /**
+     * Register one uploaded source and the local files it imports: those it imports are bundled,
+     * hashed into the version and stored with it; files it does not import are ignored.
+     */
+    async register(fileName: string, source: string, files: readonly UploadedFile[] = []) {
+      const upload = checkUpload(fileName, source, files, deps.uploadLimits);
+      if (!upload.ok) {
+        throw invalidArgument(
+          `upload of ${fileName} is invalid: ${upload.issues.map((issue) => issue.message).join("; ")}`,
+          toViolations(upload.issues),
+        );
+      }
+      return registerFiles({ entry: fileName, files: upload.files });
     },
 
     /** Load every strategy of a repository into the registry; failures are reported, never thrown. */
@@ -470,6 +489,13 @@ export function createStrategyService(deps: StrategyServiceDependencies) {
         samples,
         recursive: query.recursive ?? false,
       });
+      if (!result.ok && result.timedOut === true) {
+        throw new DomainError(
+          Code.DeadlineExceeded,
+          `look-ahead analysis of ${record.name} on ${query.exchange} ${query.symbol} (${candles.date.length} candles, ${samples} samples${query.recursive === true ? ", recursive" : ""}) was stopped: ${result.issues.map((issue) => issue.message).join("; ")}; analyse a shorter range or fewer samples`,
+          toViolations(result.issues),
+        );
+      }
       if (!result.ok) {
         throw new DomainError(
           Code.FailedPrecondition,

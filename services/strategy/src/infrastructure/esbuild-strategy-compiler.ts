@@ -94,6 +94,9 @@ export function createEsbuildStrategyCompiler(): StrategyCompiler {
           globalName: STRATEGY_GLOBAL,
           platform: "neutral",
           target: "es2022",
+          // import(x) becomes require(x), which the sandbox answers with its own error: a real
+          // import() would reject with an error of the worker's realm (issue #5's audit).
+          supported: { "dynamic-import": false },
           sourcemap: "external",
           sourcesContent: false,
           metafile: true,

@@ -1,8 +1,10 @@
 /**
  * Runs compiled strategies in isolation: one worker thread per load or analysis, with an empty
- * environment, a memory cap and a time limit. A strategy that loops forever at import or in a
- * populate hook is stopped (Worker.terminate interrupts running JavaScript) and reported; nothing
- * a strategy does can take the service down.
+ * environment, a memory cap and a time limit; inside it, the strategy and its own copy of the
+ * engine run in a V8 context that holds no object of the worker's realm (sandbox-harness.ts). A
+ * strategy that loops forever at import or in a populate hook is stopped (Worker.terminate
+ * interrupts running JavaScript) and reported; nothing a strategy does can take the service down.
+ * What comes back from the worker was produced next to strategy code, so it is checked here.
  */
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -15,7 +17,7 @@ import type {
   StrategySandbox,
 } from "../core/strategy-sandbox";
 import type { ValidationIssue } from "../core/validation-issue";
-import type { HarnessInput, HarnessIssue, HarnessOutput } from "./sandbox-protocol";
+import type { HarnessInput, HarnessIssue, HarnessOutput, HarnessTask } from "./sandbox-protocol";
 import { createSourceMapReader } from "./source-map";
 
 export interface WorkerStrategySandboxOptions {
@@ -45,6 +47,9 @@ function bundleHarness(): Promise<string> {
     format: "iife",
     platform: "node",
     target: "node20",
+    // Strict code throughout: a strict caller is never exposed through `fn.caller`.
+    banner: { js: '"use strict";' },
+    supported: { "dynamic-import": false },
     logLevel: "silent",
   }).then((result) => result.outputFiles[0]?.text ?? "");
 }
@@ -64,6 +69,81 @@ class Semaphore {
       this.waiting.shift()?.();
     }
   }
+}
+
+/** Same rule as the engine's defineStrategy: the name becomes a registry path segment. */
+const STRATEGY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const optionalString = (value: unknown) => value === undefined || typeof value === "string";
+
+function isHarnessIssue(value: unknown): value is HarnessIssue {
+  return (
+    isRecord(value) &&
+    typeof value["field"] === "string" &&
+    typeof value["message"] === "string" &&
+    optionalString(value["expected"]) &&
+    optionalString(value["found"]) &&
+    optionalString(value["stack"]) &&
+    (value["locateField"] === undefined || typeof value["locateField"] === "boolean")
+  );
+}
+
+/**
+ * The worker's answer, checked: strategy code runs in the same V8 context as the harness that
+ * writes it, so a hostile strategy can forge it (it can only misdescribe itself, but its name
+ * becomes a path in the registry and its shape must not break the service).
+ */
+function checkHarnessOutput(value: unknown, task: HarnessTask["task"]): HarnessOutput {
+  const malformed = (found: string): HarnessOutput => ({
+    ok: false,
+    issues: [
+      {
+        field: "source",
+        message: `the sandbox answered a malformed result (${found}); the strategy tampered with its harness`,
+        expected: `a ${task} result`,
+        found,
+      },
+    ],
+  });
+  if (!isRecord(value)) return malformed(typeof value);
+  if (value["ok"] === false) {
+    const issues = value["issues"];
+    if (!Array.isArray(issues) || issues.length === 0 || !issues.every(isHarnessIssue))
+      return malformed("issues that are not {field, message} objects");
+    return { ok: false, issues };
+  }
+  if (value["ok"] !== true || value["task"] !== task) return malformed(`task ${String(value["task"])}`);
+  if (task === "inspect") {
+    const description = value["description"];
+    const tags = value["tags"];
+    if (!isRecord(description) || typeof description["name"] !== "string")
+      return malformed("no strategy description");
+    if (!STRATEGY_NAME.test(description["name"]))
+      return malformed(`strategy name ${JSON.stringify(description["name"])}`);
+    if (typeof description["timeframe"] !== "string" || !Array.isArray(description["parameters"]))
+      return malformed("a description without timeframe or parameters");
+    if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string")) return malformed("tags");
+    return value as HarnessOutput;
+  }
+  const findings = value["findings"];
+  if (
+    typeof value["hasBias"] !== "boolean" ||
+    typeof value["samplesTested"] !== "number" ||
+    !Array.isArray(findings) ||
+    !findings.every(
+      (finding) =>
+        isRecord(finding) &&
+        typeof finding["column"] === "string" &&
+        (finding["kind"] === "lookahead" || finding["kind"] === "recursive") &&
+        typeof finding["affectedCandles"] === "number" &&
+        typeof finding["maxRelativeDifference"] === "number" &&
+        typeof finding["firstAffected"] === "number",
+    )
+  )
+    return malformed("an analysis result of the wrong shape");
+  return value as HarnessOutput;
 }
 
 const STACK_FRAME = /strategy-bundle\.js:(\d+):(\d+)/;
@@ -127,17 +207,17 @@ export function createWorkerStrategySandbox(
 
   async function runWorker(
     compiled: CompiledStrategy,
-    input: HarnessInput,
+    input: HarnessTask,
     timeoutMs: number,
     what: string,
-  ): Promise<HarnessOutput> {
+  ): Promise<{ output: HarnessOutput; timedOut: boolean }> {
     const harness = await loadHarness();
     return semaphore.run(
       () =>
-        new Promise<HarnessOutput>((resolve) => {
+        new Promise<{ output: HarnessOutput; timedOut: boolean }>((resolve) => {
           const worker = new Worker(harness, {
             eval: true,
-            workerData: input,
+            workerData: { ...input, code: compiled.code, harness } satisfies HarnessInput,
             env: {},
             stdout: true,
             stderr: true,
@@ -147,30 +227,33 @@ export function createWorkerStrategySandbox(
           worker.stdout.resume();
           worker.stderr.resume();
           let settled = false;
-          const finish = (output: HarnessOutput) => {
+          const finish = (output: HarnessOutput, timedOut = false) => {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
             running.delete(worker);
             void worker.terminate();
-            resolve(output);
+            resolve({ output, timedOut });
           };
           const timer = setTimeout(
             () =>
-              finish({
-                ok: false,
-                issues: [
-                  {
-                    field: "source",
-                    message: `${what} ${compiled.entry} did not finish within ${timeoutMs} ms (an endless loop at import or in a populate hook?); it was stopped`,
-                    expected: `at most ${timeoutMs} ms`,
-                    found: "still running",
-                  },
-                ],
-              }),
+              finish(
+                {
+                  ok: false,
+                  issues: [
+                    {
+                      field: "source",
+                      message: `${what} ${compiled.entry} did not finish within ${timeoutMs} ms (an endless loop at import or in a populate hook?); it was stopped`,
+                      expected: `at most ${timeoutMs} ms`,
+                      found: "still running",
+                    },
+                  ],
+                },
+                true,
+              ),
             timeoutMs,
           );
-          worker.once("message", (output: HarnessOutput) => finish(output));
+          worker.once("message", (output: unknown) => finish(checkHarnessOutput(output, input.task)));
           worker.once("error", (error: Error) =>
             finish({
               ok: false,
@@ -200,26 +283,25 @@ export function createWorkerStrategySandbox(
 
   return {
     async inspect(compiled): Promise<InspectResult> {
-      const output = await runWorker(
-        compiled,
-        { task: "inspect", code: compiled.code },
-        loadTimeoutMs,
-        "loading",
-      );
+      const { output } = await runWorker(compiled, { task: "inspect" }, loadTimeoutMs, "loading");
       if (!output.ok)
         return { ok: false, issues: output.issues.map((issue) => toValidationIssue(compiled, issue)) };
       if (output.task !== "inspect") throw new Error("sandbox answered the wrong task");
       return { ok: true, inspection: { description: output.description, tags: output.tags } };
     },
     async analyze(compiled, request: SandboxAnalysisRequest): Promise<AnalysisResult> {
-      const output = await runWorker(
+      const { output, timedOut } = await runWorker(
         compiled,
-        { task: "analyze", code: compiled.code, request },
+        { task: "analyze", request },
         analysisTimeoutMs,
         "analysing",
       );
       if (!output.ok)
-        return { ok: false, issues: output.issues.map((issue) => toValidationIssue(compiled, issue)) };
+        return {
+          ok: false,
+          issues: output.issues.map((issue) => toValidationIssue(compiled, issue)),
+          ...(timedOut ? { timedOut } : {}),
+        };
       if (output.task !== "analyze") throw new Error("sandbox answered the wrong task");
       return {
         ok: true,

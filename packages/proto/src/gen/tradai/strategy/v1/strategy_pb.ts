@@ -17,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tradai/strategy/v1/strategy.proto.
  */
 export const file_tradai_strategy_v1_strategy: GenFile = /*@__PURE__*/
-  fileDesc("CiF0cmFkYWkvc3RyYXRlZ3kvdjEvc3RyYXRlZ3kucHJvdG8SEnRyYWRhaS5zdHJhdGVneS52MSKIAgoNUGFyYW1ldGVyU3BlYxIMCgRuYW1lGAEgASgJEi8KBHR5cGUYAiABKA4yIS50cmFkYWkuc3RyYXRlZ3kudjEuUGFyYW1ldGVyVHlwZRItCg1kZWZhdWx0X3ZhbHVlGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgsKA21pbhgEIAEoARILCgNtYXgYBSABKAESEAoIZGVjaW1hbHMYBiABKAUSJwoHY2hvaWNlcxgHIAMoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRINCgVzcGFjZRgIIAEoCRIQCghvcHRpbWl6ZRgJIAEoCBITCgtkZXNjcmlwdGlvbhgKIAEoCSIpCgdSb2lTdGVwEg8KB21pbnV0ZXMYASABKAUSDQoFcmF0aW8YAiABKAEimQEKEFRyYWlsaW5nU2V0dGluZ3MSFQoNdHJhaWxpbmdfc3RvcBgBIAEoCBIeChZ0cmFpbGluZ19zdG9wX3Bvc2l0aXZlGAIgASgBEiUKHXRyYWlsaW5nX3N0b3BfcG9zaXRpdmVfb2Zmc2V0GAMgASgBEicKH3RyYWlsaW5nX29ubHlfb2Zmc2V0X2lzX3JlYWNoZWQYBCABKAgiMgoPSW5mb3JtYXRpdmVTcGVjEgwKBHBhaXIYASABKAkSEQoJdGltZWZyYW1lGAIgASgJIvsEChBTdHJhdGVneU1ldGFkYXRhEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIRCgl0aW1lZnJhbWUYBCABKAkSHAoUc3RhcnR1cF9jYW5kbGVfY291bnQYBSABKAUSMAoLbWluaW1hbF9yb2kYBiADKAsyGy50cmFkYWkuc3RyYXRlZ3kudjEuUm9pU3RlcBIQCghzdG9wbG9zcxgHIAEoARI2Cgh0cmFpbGluZxgIIAEoCzIkLnRyYWRhaS5zdHJhdGVneS52MS5UcmFpbGluZ1NldHRpbmdzEhEKCWNhbl9zaG9ydBgJIAEoCBIXCg91c2VfZXhpdF9zaWduYWwYCiABKAgSGAoQZXhpdF9wcm9maXRfb25seRgLIAEoCBIaChJleGl0X3Byb2ZpdF9vZmZzZXQYDCABKAESIgoaaWdub3JlX3JvaV9pZl9lbnRyeV9zaWduYWwYDSABKAgSFwoPbWF4X29wZW5fdHJhZGVzGA4gASgFEiIKGnBvc2l0aW9uX2FkanVzdG1lbnRfZW5hYmxlGA8gASgIEjUKCnBhcmFtZXRlcnMYECADKAsyIS50cmFkYWkuc3RyYXRlZ3kudjEuUGFyYW1ldGVyU3BlYxI4CgtpbmZvcm1hdGl2ZRgRIAMoCzIjLnRyYWRhaS5zdHJhdGVneS52MS5JbmZvcm1hdGl2ZVNwZWMSDAoEdGFncxgSIAMoCRIxCg1yZWdpc3RlcmVkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWxsYmFja3MYFCADKAkiUQoVTGlzdFN0cmF0ZWdpZXNSZXF1ZXN0EisKBHBhZ2UYASABKAsyHS50cmFkYWkuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0EgsKA3RhZxgCIAEoCSKAAQoWTGlzdFN0cmF0ZWdpZXNSZXNwb25zZRI4CgpzdHJhdGVnaWVzGAEgAygLMiQudHJhZGFpLnN0cmF0ZWd5LnYxLlN0cmF0ZWd5TWV0YWRhdGESLAoEcGFnZRgCIAEoCzIeLnRyYWRhaS5jb21tb24udjEuUGFnZVJlc3BvbnNlIksKEkdldFN0cmF0ZWd5UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSFgoOaW5jbHVkZV9zb3VyY2UYAyABKAgihgIKE0dldFN0cmF0ZWd5UmVzcG9uc2USNgoIc3RyYXRlZ3kYASABKAsyJC50cmFkYWkuc3RyYXRlZ3kudjEuU3RyYXRlZ3lNZXRhZGF0YRIQCgh2ZXJzaW9ucxgCIAMoCRIOCgZzb3VyY2UYAyABKAkSEQoJZmlsZV9uYW1lGAQgASgJEk4KDHNvdXJjZV9maWxlcxgFIAMoCzI4LnRyYWRhaS5zdHJhdGVneS52MS5HZXRTdHJhdGVneVJlc3BvbnNlLlNvdXJjZUZpbGVzRW50cnkaMgoQU291cmNlRmlsZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjwKF1JlZ2lzdGVyU3RyYXRlZ3lSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkiYwoYUmVnaXN0ZXJTdHJhdGVneVJlc3BvbnNlEjYKCHN0cmF0ZWd5GAEgASgLMiQudHJhZGFpLnN0cmF0ZWd5LnYxLlN0cmF0ZWd5TWV0YWRhdGESDwoHY3JlYXRlZBgCIAEoCCJ+Cg9WYWxpZGF0aW9uSXNzdWUSDQoFZmllbGQYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIQCghleHBlY3RlZBgDIAEoCRINCgVmb3VuZBgEIAEoCRIMCgRmaWxlGAUgASgJEgwKBGxpbmUYBiABKAUSDgoGY29sdW1uGAcgASgFIjwKF1ZhbGlkYXRlU3RyYXRlZ3lSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkilgEKGFZhbGlkYXRlU3RyYXRlZ3lSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIzCgZpc3N1ZXMYAiADKAsyIy50cmFkYWkuc3RyYXRlZ3kudjEuVmFsaWRhdGlvbklzc3VlEjYKCHN0cmF0ZWd5GAMgASgLMiQudHJhZGFpLnN0cmF0ZWd5LnYxLlN0cmF0ZWd5TWV0YWRhdGEiNAoJUnVuQ29uZmlnEicKBnZhbHVlcxgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiRgoVVmFsaWRhdGVDb25maWdSZXF1ZXN0Ei0KBmNvbmZpZxgBIAEoCzIdLnRyYWRhaS5zdHJhdGVneS52MS5SdW5Db25maWcilAEKFlZhbGlkYXRlQ29uZmlnUmVzcG9uc2USDQoFdmFsaWQYASABKAgSMwoGaXNzdWVzGAIgAygLMiMudHJhZGFpLnN0cmF0ZWd5LnYxLlZhbGlkYXRpb25Jc3N1ZRI2CghzdHJhdGVneRgDIAEoCzIkLnRyYWRhaS5zdHJhdGVneS52MS5TdHJhdGVneU1ldGFkYXRhIpwBChRQcmVwYXJlQ29uZmlnUmVxdWVzdBIQCghzdHJhdGVneRgBIAEoCRIYChBzdHJhdGVneV92ZXJzaW9uGAIgASgJEiwKC2NvbmZpZ19maWxlGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCglvdmVycmlkZXMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0It4BChVQcmVwYXJlQ29uZmlnUmVzcG9uc2USLQoGY29uZmlnGAEgASgLMh0udHJhZGFpLnN0cmF0ZWd5LnYxLlJ1bkNvbmZpZxIdChVmcmVxdHJhZGVfY29uZmlnX2pzb24YAiABKAkSRwoHc291cmNlcxgDIAMoCzI2LnRyYWRhaS5zdHJhdGVneS52MS5QcmVwYXJlQ29uZmlnUmVzcG9uc2UuU291cmNlc0VudHJ5Gi4KDFNvdXJjZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsIBChdBbmFseXplTG9va2FoZWFkUmVxdWVzdBIQCghzdHJhdGVneRgBIAEoCRIYChBzdHJhdGVneV92ZXJzaW9uGAIgASgJEisKBnNlcmllcxgDIAEoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5EioKBXJhbmdlGAQgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USDwoHc2FtcGxlcxgFIAEoBRIRCglyZWN1cnNpdmUYBiABKAginAEKDUNvbHVtbkZpbmRpbmcSDgoGY29sdW1uGAEgASgJEgwKBGtpbmQYAiABKAkSGAoQYWZmZWN0ZWRfY2FuZGxlcxgDIAEoAxIfChdtYXhfcmVsYXRpdmVfZGlmZmVyZW5jZRgEIAEoARIyCg5maXJzdF9hZmZlY3RlZBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieQoYQW5hbHl6ZUxvb2thaGVhZFJlc3BvbnNlEhAKCGhhc19iaWFzGAEgASgIEjMKCGZpbmRpbmdzGAIgAygLMiEudHJhZGFpLnN0cmF0ZWd5LnYxLkNvbHVtbkZpbmRpbmcSFgoOc2FtcGxlc190ZXN0ZWQYAyABKAUqnwEKDVBhcmFtZXRlclR5cGUSHgoaUEFSQU1FVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIWChJQQVJBTUVURVJfVFlQRV9JTlQQARIaChZQQVJBTUVURVJfVFlQRV9ERUNJTUFMEAISGgoWUEFSQU1FVEVSX1RZUEVfQk9PTEVBThADEh4KGlBBUkFNRVRFUl9UWVBFX0NBVEVHT1JJQ0FMEAQy9gUKD1N0cmF0ZWd5U2VydmljZRJnCg5MaXN0U3RyYXRlZ2llcxIpLnRyYWRhaS5zdHJhdGVneS52MS5MaXN0U3RyYXRlZ2llc1JlcXVlc3QaKi50cmFkYWkuc3RyYXRlZ3kudjEuTGlzdFN0cmF0ZWdpZXNSZXNwb25zZRJeCgtHZXRTdHJhdGVneRImLnRyYWRhaS5zdHJhdGVneS52MS5HZXRTdHJhdGVneVJlcXVlc3QaJy50cmFkYWkuc3RyYXRlZ3kudjEuR2V0U3RyYXRlZ3lSZXNwb25zZRJtChBSZWdpc3RlclN0cmF0ZWd5EisudHJhZGFpLnN0cmF0ZWd5LnYxLlJlZ2lzdGVyU3RyYXRlZ3lSZXF1ZXN0GiwudHJhZGFpLnN0cmF0ZWd5LnYxLlJlZ2lzdGVyU3RyYXRlZ3lSZXNwb25zZRJtChBWYWxpZGF0ZVN0cmF0ZWd5EisudHJhZGFpLnN0cmF0ZWd5LnYxLlZhbGlkYXRlU3RyYXRlZ3lSZXF1ZXN0GiwudHJhZGFpLnN0cmF0ZWd5LnYxLlZhbGlkYXRlU3RyYXRlZ3lSZXNwb25zZRJnCg5WYWxpZGF0ZUNvbmZpZxIpLnRyYWRhaS5zdHJhdGVneS52MS5WYWxpZGF0ZUNvbmZpZ1JlcXVlc3QaKi50cmFkYWkuc3RyYXRlZ3kudjEuVmFsaWRhdGVDb25maWdSZXNwb25zZRJkCg1QcmVwYXJlQ29uZmlnEigudHJhZGFpLnN0cmF0ZWd5LnYxLlByZXBhcmVDb25maWdSZXF1ZXN0GikudHJhZGFpLnN0cmF0ZWd5LnYxLlByZXBhcmVDb25maWdSZXNwb25zZRJtChBBbmFseXplTG9va2FoZWFkEisudHJhZGFpLnN0cmF0ZWd5LnYxLkFuYWx5emVMb29rYWhlYWRSZXF1ZXN0GiwudHJhZGFpLnN0cmF0ZWd5LnYxLkFuYWx5emVMb29rYWhlYWRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tradai_common_v1_common]);
+  fileDesc("CiF0cmFkYWkvc3RyYXRlZ3kvdjEvc3RyYXRlZ3kucHJvdG8SEnRyYWRhaS5zdHJhdGVneS52MSKIAgoNUGFyYW1ldGVyU3BlYxIMCgRuYW1lGAEgASgJEi8KBHR5cGUYAiABKA4yIS50cmFkYWkuc3RyYXRlZ3kudjEuUGFyYW1ldGVyVHlwZRItCg1kZWZhdWx0X3ZhbHVlGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEgsKA21pbhgEIAEoARILCgNtYXgYBSABKAESEAoIZGVjaW1hbHMYBiABKAUSJwoHY2hvaWNlcxgHIAMoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRINCgVzcGFjZRgIIAEoCRIQCghvcHRpbWl6ZRgJIAEoCBITCgtkZXNjcmlwdGlvbhgKIAEoCSIpCgdSb2lTdGVwEg8KB21pbnV0ZXMYASABKAUSDQoFcmF0aW8YAiABKAEimQEKEFRyYWlsaW5nU2V0dGluZ3MSFQoNdHJhaWxpbmdfc3RvcBgBIAEoCBIeChZ0cmFpbGluZ19zdG9wX3Bvc2l0aXZlGAIgASgBEiUKHXRyYWlsaW5nX3N0b3BfcG9zaXRpdmVfb2Zmc2V0GAMgASgBEicKH3RyYWlsaW5nX29ubHlfb2Zmc2V0X2lzX3JlYWNoZWQYBCABKAgiMgoPSW5mb3JtYXRpdmVTcGVjEgwKBHBhaXIYASABKAkSEQoJdGltZWZyYW1lGAIgASgJIvsEChBTdHJhdGVneU1ldGFkYXRhEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIRCgl0aW1lZnJhbWUYBCABKAkSHAoUc3RhcnR1cF9jYW5kbGVfY291bnQYBSABKAUSMAoLbWluaW1hbF9yb2kYBiADKAsyGy50cmFkYWkuc3RyYXRlZ3kudjEuUm9pU3RlcBIQCghzdG9wbG9zcxgHIAEoARI2Cgh0cmFpbGluZxgIIAEoCzIkLnRyYWRhaS5zdHJhdGVneS52MS5UcmFpbGluZ1NldHRpbmdzEhEKCWNhbl9zaG9ydBgJIAEoCBIXCg91c2VfZXhpdF9zaWduYWwYCiABKAgSGAoQZXhpdF9wcm9maXRfb25seRgLIAEoCBIaChJleGl0X3Byb2ZpdF9vZmZzZXQYDCABKAESIgoaaWdub3JlX3JvaV9pZl9lbnRyeV9zaWduYWwYDSABKAgSFwoPbWF4X29wZW5fdHJhZGVzGA4gASgFEiIKGnBvc2l0aW9uX2FkanVzdG1lbnRfZW5hYmxlGA8gASgIEjUKCnBhcmFtZXRlcnMYECADKAsyIS50cmFkYWkuc3RyYXRlZ3kudjEuUGFyYW1ldGVyU3BlYxI4CgtpbmZvcm1hdGl2ZRgRIAMoCzIjLnRyYWRhaS5zdHJhdGVneS52MS5JbmZvcm1hdGl2ZVNwZWMSDAoEdGFncxgSIAMoCRIxCg1yZWdpc3RlcmVkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljYWxsYmFja3MYFCADKAkiUQoVTGlzdFN0cmF0ZWdpZXNSZXF1ZXN0EisKBHBhZ2UYASABKAsyHS50cmFkYWkuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0EgsKA3RhZxgCIAEoCSKAAQoWTGlzdFN0cmF0ZWdpZXNSZXNwb25zZRI4CgpzdHJhdGVnaWVzGAEgAygLMiQudHJhZGFpLnN0cmF0ZWd5LnYxLlN0cmF0ZWd5TWV0YWRhdGESLAoEcGFnZRgCIAEoCzIeLnRyYWRhaS5jb21tb24udjEuUGFnZVJlc3BvbnNlIksKEkdldFN0cmF0ZWd5UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSFgoOaW5jbHVkZV9zb3VyY2UYAyABKAgihgIKE0dldFN0cmF0ZWd5UmVzcG9uc2USNgoIc3RyYXRlZ3kYASABKAsyJC50cmFkYWkuc3RyYXRlZ3kudjEuU3RyYXRlZ3lNZXRhZGF0YRIQCgh2ZXJzaW9ucxgCIAMoCRIOCgZzb3VyY2UYAyABKAkSEQoJZmlsZV9uYW1lGAQgASgJEk4KDHNvdXJjZV9maWxlcxgFIAMoCzI4LnRyYWRhaS5zdHJhdGVneS52MS5HZXRTdHJhdGVneVJlc3BvbnNlLlNvdXJjZUZpbGVzRW50cnkaMgoQU291cmNlRmlsZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiwKDFN0cmF0ZWd5RmlsZRIMCgRwYXRoGAEgASgJEg4KBnNvdXJjZRgCIAEoCSJtChdSZWdpc3RlclN0cmF0ZWd5UmVxdWVzdBIRCglmaWxlX25hbWUYASABKAkSDgoGc291cmNlGAIgASgJEi8KBWZpbGVzGAMgAygLMiAudHJhZGFpLnN0cmF0ZWd5LnYxLlN0cmF0ZWd5RmlsZSJjChhSZWdpc3RlclN0cmF0ZWd5UmVzcG9uc2USNgoIc3RyYXRlZ3kYASABKAsyJC50cmFkYWkuc3RyYXRlZ3kudjEuU3RyYXRlZ3lNZXRhZGF0YRIPCgdjcmVhdGVkGAIgASgIIn4KD1ZhbGlkYXRpb25Jc3N1ZRINCgVmaWVsZBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhAKCGV4cGVjdGVkGAMgASgJEg0KBWZvdW5kGAQgASgJEgwKBGZpbGUYBSABKAkSDAoEbGluZRgGIAEoBRIOCgZjb2x1bW4YByABKAUibQoXVmFsaWRhdGVTdHJhdGVneVJlcXVlc3QSEQoJZmlsZV9uYW1lGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIvCgVmaWxlcxgDIAMoCzIgLnRyYWRhaS5zdHJhdGVneS52MS5TdHJhdGVneUZpbGUilgEKGFZhbGlkYXRlU3RyYXRlZ3lSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIzCgZpc3N1ZXMYAiADKAsyIy50cmFkYWkuc3RyYXRlZ3kudjEuVmFsaWRhdGlvbklzc3VlEjYKCHN0cmF0ZWd5GAMgASgLMiQudHJhZGFpLnN0cmF0ZWd5LnYxLlN0cmF0ZWd5TWV0YWRhdGEiNAoJUnVuQ29uZmlnEicKBnZhbHVlcxgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiRgoVVmFsaWRhdGVDb25maWdSZXF1ZXN0Ei0KBmNvbmZpZxgBIAEoCzIdLnRyYWRhaS5zdHJhdGVneS52MS5SdW5Db25maWcilAEKFlZhbGlkYXRlQ29uZmlnUmVzcG9uc2USDQoFdmFsaWQYASABKAgSMwoGaXNzdWVzGAIgAygLMiMudHJhZGFpLnN0cmF0ZWd5LnYxLlZhbGlkYXRpb25Jc3N1ZRI2CghzdHJhdGVneRgDIAEoCzIkLnRyYWRhaS5zdHJhdGVneS52MS5TdHJhdGVneU1ldGFkYXRhIpwBChRQcmVwYXJlQ29uZmlnUmVxdWVzdBIQCghzdHJhdGVneRgBIAEoCRIYChBzdHJhdGVneV92ZXJzaW9uGAIgASgJEiwKC2NvbmZpZ19maWxlGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCglvdmVycmlkZXMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0It4BChVQcmVwYXJlQ29uZmlnUmVzcG9uc2USLQoGY29uZmlnGAEgASgLMh0udHJhZGFpLnN0cmF0ZWd5LnYxLlJ1bkNvbmZpZxIdChVmcmVxdHJhZGVfY29uZmlnX2pzb24YAiABKAkSRwoHc291cmNlcxgDIAMoCzI2LnRyYWRhaS5zdHJhdGVneS52MS5QcmVwYXJlQ29uZmlnUmVzcG9uc2UuU291cmNlc0VudHJ5Gi4KDFNvdXJjZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsIBChdBbmFseXplTG9va2FoZWFkUmVxdWVzdBIQCghzdHJhdGVneRgBIAEoCRIYChBzdHJhdGVneV92ZXJzaW9uGAIgASgJEisKBnNlcmllcxgDIAEoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5EioKBXJhbmdlGAQgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USDwoHc2FtcGxlcxgFIAEoBRIRCglyZWN1cnNpdmUYBiABKAginAEKDUNvbHVtbkZpbmRpbmcSDgoGY29sdW1uGAEgASgJEgwKBGtpbmQYAiABKAkSGAoQYWZmZWN0ZWRfY2FuZGxlcxgDIAEoAxIfChdtYXhfcmVsYXRpdmVfZGlmZmVyZW5jZRgEIAEoARIyCg5maXJzdF9hZmZlY3RlZBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieQoYQW5hbHl6ZUxvb2thaGVhZFJlc3BvbnNlEhAKCGhhc19iaWFzGAEgASgIEjMKCGZpbmRpbmdzGAIgAygLMiEudHJhZGFpLnN0cmF0ZWd5LnYxLkNvbHVtbkZpbmRpbmcSFgoOc2FtcGxlc190ZXN0ZWQYAyABKAUqnwEKDVBhcmFtZXRlclR5cGUSHgoaUEFSQU1FVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIWChJQQVJBTUVURVJfVFlQRV9JTlQQARIaChZQQVJBTUVURVJfVFlQRV9ERUNJTUFMEAISGgoWUEFSQU1FVEVSX1RZUEVfQk9PTEVBThADEh4KGlBBUkFNRVRFUl9UWVBFX0NBVEVHT1JJQ0FMEAQy9gUKD1N0cmF0ZWd5U2VydmljZRJnCg5MaXN0U3RyYXRlZ2llcxIpLnRyYWRhaS5zdHJhdGVneS52MS5MaXN0U3RyYXRlZ2llc1JlcXVlc3QaKi50cmFkYWkuc3RyYXRlZ3kudjEuTGlzdFN0cmF0ZWdpZXNSZXNwb25zZRJeCgtHZXRTdHJhdGVneRImLnRyYWRhaS5zdHJhdGVneS52MS5HZXRTdHJhdGVneVJlcXVlc3QaJy50cmFkYWkuc3RyYXRlZ3kudjEuR2V0U3RyYXRlZ3lSZXNwb25zZRJtChBSZWdpc3RlclN0cmF0ZWd5EisudHJhZGFpLnN0cmF0ZWd5LnYxLlJlZ2lzdGVyU3RyYXRlZ3lSZXF1ZXN0GiwudHJhZGFpLnN0cmF0ZWd5LnYxLlJlZ2lzdGVyU3RyYXRlZ3lSZXNwb25zZRJtChBWYWxpZGF0ZVN0cmF0ZWd5EisudHJhZGFpLnN0cmF0ZWd5LnYxLlZhbGlkYXRlU3RyYXRlZ3lSZXF1ZXN0GiwudHJhZGFpLnN0cmF0ZWd5LnYxLlZhbGlkYXRlU3RyYXRlZ3lSZXNwb25zZRJnCg5WYWxpZGF0ZUNvbmZpZxIpLnRyYWRhaS5zdHJhdGVneS52MS5WYWxpZGF0ZUNvbmZpZ1JlcXVlc3QaKi50cmFkYWkuc3RyYXRlZ3kudjEuVmFsaWRhdGVDb25maWdSZXNwb25zZRJkCg1QcmVwYXJlQ29uZmlnEigudHJhZGFpLnN0cmF0ZWd5LnYxLlByZXBhcmVDb25maWdSZXF1ZXN0GikudHJhZGFpLnN0cmF0ZWd5LnYxLlByZXBhcmVDb25maWdSZXNwb25zZRJtChBBbmFseXplTG9va2FoZWFkEisudHJhZGFpLnN0cmF0ZWd5LnYxLkFuYWx5emVMb29rYWhlYWRSZXF1ZXN0GiwudHJhZGFpLnN0cmF0ZWd5LnYxLkFuYWx5emVMb29rYWhlYWRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tradai_common_v1_common]);
 
 /**
  * A tunable strategy parameter, as Freqtrade's IntParameter/DecimalParameter/... declare them.
@@ -419,6 +419,35 @@ export const GetStrategyResponseSchema: GenMessage<GetStrategyResponse> = /*@__P
   messageDesc(file_tradai_strategy_v1_strategy, 8);
 
 /**
+ * A local file a strategy imports ("./lib/series"), uploaded with it.
+ *
+ * @generated from message tradai.strategy.v1.StrategyFile
+ */
+export type StrategyFile = Message<"tradai.strategy.v1.StrategyFile"> & {
+  /**
+   * POSIX path relative to the strategy file's directory, e.g. "lib/series.ts": no leading "/",
+   * no "." / ".." / empty segments, ending in ".ts".
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * TypeScript source.
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message tradai.strategy.v1.StrategyFile.
+ * Use `create(StrategyFileSchema)` to create a new message.
+ */
+export const StrategyFileSchema: GenMessage<StrategyFile> = /*@__PURE__*/
+  messageDesc(file_tradai_strategy_v1_strategy, 9);
+
+/**
  * @generated from message tradai.strategy.v1.RegisterStrategyRequest
  */
 export type RegisterStrategyRequest = Message<"tradai.strategy.v1.RegisterStrategyRequest"> & {
@@ -435,6 +464,14 @@ export type RegisterStrategyRequest = Message<"tradai.strategy.v1.RegisterStrate
    * @generated from field: string source = 2;
    */
   source: string;
+
+  /**
+   * Local files the strategy imports. The ones it does import are bundled, hashed into the version
+   * and stored with it; files it does not import are ignored.
+   *
+   * @generated from field: repeated tradai.strategy.v1.StrategyFile files = 3;
+   */
+  files: StrategyFile[];
 };
 
 /**
@@ -442,7 +479,7 @@ export type RegisterStrategyRequest = Message<"tradai.strategy.v1.RegisterStrate
  * Use `create(RegisterStrategyRequestSchema)` to create a new message.
  */
 export const RegisterStrategyRequestSchema: GenMessage<RegisterStrategyRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 9);
+  messageDesc(file_tradai_strategy_v1_strategy, 10);
 
 /**
  * @generated from message tradai.strategy.v1.RegisterStrategyResponse
@@ -466,7 +503,7 @@ export type RegisterStrategyResponse = Message<"tradai.strategy.v1.RegisterStrat
  * Use `create(RegisterStrategyResponseSchema)` to create a new message.
  */
 export const RegisterStrategyResponseSchema: GenMessage<RegisterStrategyResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 10);
+  messageDesc(file_tradai_strategy_v1_strategy, 11);
 
 /**
  * A problem found in a strategy source or a configuration.
@@ -521,7 +558,7 @@ export type ValidationIssue = Message<"tradai.strategy.v1.ValidationIssue"> & {
  * Use `create(ValidationIssueSchema)` to create a new message.
  */
 export const ValidationIssueSchema: GenMessage<ValidationIssue> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 11);
+  messageDesc(file_tradai_strategy_v1_strategy, 12);
 
 /**
  * @generated from message tradai.strategy.v1.ValidateStrategyRequest
@@ -536,6 +573,13 @@ export type ValidateStrategyRequest = Message<"tradai.strategy.v1.ValidateStrate
    * @generated from field: string source = 2;
    */
   source: string;
+
+  /**
+   * Local files the strategy imports, as in RegisterStrategyRequest.
+   *
+   * @generated from field: repeated tradai.strategy.v1.StrategyFile files = 3;
+   */
+  files: StrategyFile[];
 };
 
 /**
@@ -543,7 +587,7 @@ export type ValidateStrategyRequest = Message<"tradai.strategy.v1.ValidateStrate
  * Use `create(ValidateStrategyRequestSchema)` to create a new message.
  */
 export const ValidateStrategyRequestSchema: GenMessage<ValidateStrategyRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 12);
+  messageDesc(file_tradai_strategy_v1_strategy, 13);
 
 /**
  * @generated from message tradai.strategy.v1.ValidateStrategyResponse
@@ -572,7 +616,7 @@ export type ValidateStrategyResponse = Message<"tradai.strategy.v1.ValidateStrat
  * Use `create(ValidateStrategyResponseSchema)` to create a new message.
  */
 export const ValidateStrategyResponseSchema: GenMessage<ValidateStrategyResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 13);
+  messageDesc(file_tradai_strategy_v1_strategy, 14);
 
 /**
  * A backtest or trading run configuration, with the keys of Freqtrade's config in snake_case
@@ -594,7 +638,7 @@ export type RunConfig = Message<"tradai.strategy.v1.RunConfig"> & {
  * Use `create(RunConfigSchema)` to create a new message.
  */
 export const RunConfigSchema: GenMessage<RunConfig> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 14);
+  messageDesc(file_tradai_strategy_v1_strategy, 15);
 
 /**
  * @generated from message tradai.strategy.v1.ValidateConfigRequest
@@ -611,7 +655,7 @@ export type ValidateConfigRequest = Message<"tradai.strategy.v1.ValidateConfigRe
  * Use `create(ValidateConfigRequestSchema)` to create a new message.
  */
 export const ValidateConfigRequestSchema: GenMessage<ValidateConfigRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 15);
+  messageDesc(file_tradai_strategy_v1_strategy, 16);
 
 /**
  * @generated from message tradai.strategy.v1.ValidateConfigResponse
@@ -641,7 +685,7 @@ export type ValidateConfigResponse = Message<"tradai.strategy.v1.ValidateConfigR
  * Use `create(ValidateConfigResponseSchema)` to create a new message.
  */
 export const ValidateConfigResponseSchema: GenMessage<ValidateConfigResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 16);
+  messageDesc(file_tradai_strategy_v1_strategy, 17);
 
 /**
  * @generated from message tradai.strategy.v1.PrepareConfigRequest
@@ -677,7 +721,7 @@ export type PrepareConfigRequest = Message<"tradai.strategy.v1.PrepareConfigRequ
  * Use `create(PrepareConfigRequestSchema)` to create a new message.
  */
 export const PrepareConfigRequestSchema: GenMessage<PrepareConfigRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 17);
+  messageDesc(file_tradai_strategy_v1_strategy, 18);
 
 /**
  * @generated from message tradai.strategy.v1.PrepareConfigResponse
@@ -708,7 +752,7 @@ export type PrepareConfigResponse = Message<"tradai.strategy.v1.PrepareConfigRes
  * Use `create(PrepareConfigResponseSchema)` to create a new message.
  */
 export const PrepareConfigResponseSchema: GenMessage<PrepareConfigResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 18);
+  messageDesc(file_tradai_strategy_v1_strategy, 19);
 
 /**
  * @generated from message tradai.strategy.v1.AnalyzeLookaheadRequest
@@ -754,7 +798,7 @@ export type AnalyzeLookaheadRequest = Message<"tradai.strategy.v1.AnalyzeLookahe
  * Use `create(AnalyzeLookaheadRequestSchema)` to create a new message.
  */
 export const AnalyzeLookaheadRequestSchema: GenMessage<AnalyzeLookaheadRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 19);
+  messageDesc(file_tradai_strategy_v1_strategy, 20);
 
 /**
  * @generated from message tradai.strategy.v1.ColumnFinding
@@ -795,7 +839,7 @@ export type ColumnFinding = Message<"tradai.strategy.v1.ColumnFinding"> & {
  * Use `create(ColumnFindingSchema)` to create a new message.
  */
 export const ColumnFindingSchema: GenMessage<ColumnFinding> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 20);
+  messageDesc(file_tradai_strategy_v1_strategy, 21);
 
 /**
  * @generated from message tradai.strategy.v1.AnalyzeLookaheadResponse
@@ -822,7 +866,7 @@ export type AnalyzeLookaheadResponse = Message<"tradai.strategy.v1.AnalyzeLookah
  * Use `create(AnalyzeLookaheadResponseSchema)` to create a new message.
  */
 export const AnalyzeLookaheadResponseSchema: GenMessage<AnalyzeLookaheadResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_strategy_v1_strategy, 21);
+  messageDesc(file_tradai_strategy_v1_strategy, 22);
 
 /**
  * @generated from enum tradai.strategy.v1.ParameterType
