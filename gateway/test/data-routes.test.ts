@@ -3,7 +3,7 @@
 // through ccxt's own `binance` class from the Binance REST simulator serving the real candles of
 // ../shared/data/ohlcv. Values are checked against those CSV.gz files, read here independently.
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -626,6 +626,74 @@ describe("bad input → problem+json", () => {
   it("an unknown route under /api/v1/data is a 404 problem", async () => {
     const body = await expectProblem(await fetch(`${base}/api/v1/data/nothing-here`), 404);
     expect(body.detail).toBe("no route for GET /api/v1/data/nothing-here");
+  });
+});
+
+describe("stored data problems → problem+json", () => {
+  // DOGE/USDT 1d exists only through this import (the simulator is never asked for it).
+  const dogeCsv = [
+    "timestamp,open,high,low,close,volume",
+    "1735689600000,0.31,0.33,0.30,0.32,1000",
+    "1735776000000,0.32,0.34,0.31,0.33,2000",
+  ].join("\n");
+  const doge = "exchange=binance&symbol=DOGE%2FUSDT&timeframe=1d";
+  const dogeDirectory = () => path.join(dataDir, "ohlcv", "binance", "DOGE%2FUSDT", "1d");
+
+  it("a CSV with only its header is a 400 naming the content", async () => {
+    const body = await expectProblem(
+      await fetch(`${base}/api/v1/data/import?exchange=binance&symbol=BNB%2FUSDT&timeframe=1d`, {
+        method: "POST",
+        headers: { "content-type": "text/csv" },
+        body: "timestamp,open,high,low,close,volume\n",
+      }),
+      400,
+    );
+    expect(body.code).toBe("invalid_argument");
+    expect(body.errors?.map((error) => error.field)).toEqual(["content"]);
+    expect(body.detail).toContain("expected at least one candle in the csv file");
+  });
+
+  it("freshness of a series on an unknown exchange is a 404 naming the exchange", async () => {
+    const body = await expectProblem(
+      await fetch(`${base}/api/v1/data/freshness?exchange=kraken&symbol=BTC%2FUSDT&timeframe=5m`),
+      404,
+    );
+    expect(body.errors?.[0]?.field).toBe("exchange");
+    expect(body.detail).toContain('"kraken"');
+  });
+
+  it("a corrupt partition is a DATA_LOSS problem naming it relative to the store, not by server path", async () => {
+    const imported = await fetch(`${base}/api/v1/data/import?${doge}`, {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: dogeCsv,
+    });
+    expect(imported.status).toBe(200);
+    const partition = (await readdir(dogeDirectory())).find((file) => file.endsWith(".tdc")) ?? "";
+    const file = path.join(dogeDirectory(), partition);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    await writeFile(file, bytes);
+    const body = await expectProblem(await fetch(`${base}/api/v1/data/ohlcv?${doge}`), 500);
+    expect(body.code).toBe("data_loss");
+    expect(body.detail).toContain(`binance/DOGE%2FUSDT/1d/${partition}: corrupt partition`);
+    expect(body.detail).not.toContain(dataDir);
+    expect(JSON.stringify(body)).not.toContain(dataDir);
+  });
+
+  it("a corrupt manifest makes the dataset listing a DATA_LOSS problem naming the series", async () => {
+    const manifest = path.join(dogeDirectory(), "manifest.json");
+    const original = await readFile(manifest);
+    await writeFile(manifest, "{not json");
+    try {
+      const body = await expectProblem(await fetch(`${base}/api/v1/data/datasets`), 500);
+      expect(body.code).toBe("data_loss");
+      expect(body.detail).toMatch(/^1 stored series is corrupt: binance DOGE\/USDT 1d/);
+      expect(body.errors?.[0]?.field).toBe("binance/DOGE%2FUSDT/1d/manifest.json");
+      expect(JSON.stringify(body)).not.toContain(dataDir);
+    } finally {
+      await writeFile(manifest, original);
+    }
   });
 });
 

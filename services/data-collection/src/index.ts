@@ -19,7 +19,10 @@ export {
 } from "./core/data-collection-service";
 export { CANDLE_COLUMNS, createCandles, type Candles, type TimeRangeMs } from "./core/candles";
 export type {
+  CorruptSeries,
   MarketDataStore,
+  SeriesCoverage,
+  StoredGap,
   StoredSeriesInfo,
   StoreReadOptions,
   StoreWriteOptions,

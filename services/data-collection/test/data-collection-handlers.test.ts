@@ -35,6 +35,16 @@ async function expectConnectError(promise: Promise<unknown>, code: Code, text: R
   expect((error as ConnectError).rawMessage).toMatch(text);
 }
 
+/** The ConnectError a call fails with (the test fails when it succeeds). */
+async function connectErrorOf(promise: Promise<unknown>): Promise<ConnectError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ConnectError);
+  return error as ConnectError;
+}
+
 describe("DataCollectionService handlers (in-memory Connect transport)", () => {
   let harness: Harness;
   let client: Client<typeof DataCollectionService>;
@@ -237,6 +247,27 @@ describe("DataCollectionService handlers (in-memory Connect transport)", () => {
       Code.NotFound,
       /^exchange: /,
     );
+    // A CSV with only its header holds no candle: the file is wrong, not the series missing.
+    const headerOnly = await connectErrorOf(
+      client.importData({
+        series,
+        format: DataFormat.CSV,
+        content: Buffer.from("timestamp,open,high,low,close,volume\n"),
+      }),
+    );
+    expect(headerOnly.code).toBe(Code.InvalidArgument);
+    expect(violationsOf(headerOnly)).toEqual([
+      {
+        field: "content",
+        message:
+          "content: expected at least one candle in the csv file, got none (a header or an empty list only)",
+      },
+    ]);
+    await expectConnectError(
+      client.checkFreshness({ series: [{ ...series, exchange: "kraken" }] }),
+      Code.NotFound,
+      /^exchange: .*"kraken"/,
+    );
   });
 
   it("maps a corrupt partition to DATA_LOSS naming the file, other series still readable", async () => {
@@ -275,9 +306,40 @@ describe("DataCollectionService handlers (in-memory Connect transport)", () => {
       Code.DataLoss,
       new RegExp(`${partition.replace(/\./g, "\\.")}: corrupt partition: expected CRC-32`),
     );
+    const error = await connectErrorOf(fresh.exportData({ series, format: DataFormat.CSV }));
+    // The partition is named relative to the store: clients never see the server's paths.
+    expect(error.rawMessage).toContain(`binance/BTC%2FUSDT/1h/${partition}`);
+    expect(error.rawMessage).not.toContain(harness.directory);
+    expect(violationsOf(error).map((violation) => violation.field)).toEqual([
+      `binance/BTC%2FUSDT/1h/${partition}`,
+    ]);
     expect(
       (await fresh.exportData({ series: { ...series, symbol: "ETH/USDT" }, format: DataFormat.CSV }))
         .candlesExported,
     ).toBe(500n);
+  });
+
+  it("reports a series with a corrupt manifest in metadata and freshness instead of hiding it", async () => {
+    const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
+    for (const symbol of ["BTC/USDT", "ETH/USDT"]) {
+      await client.importData({
+        series: { ...series, symbol },
+        format: DataFormat.FREQTRADE_JSON,
+        content: fixture("BTC_USDT-1h.json"),
+      });
+    }
+    await writeFile(join(harness.directory, "binance", "BTC%2FUSDT", "1h", "manifest.json"), "{not json");
+    for (const call of [() => client.getDatasetMetadata({}), () => client.checkFreshness({})]) {
+      const error = await connectErrorOf(call());
+      expect(error.code).toBe(Code.DataLoss);
+      expect(error.rawMessage).toMatch(
+        /^1 stored series is corrupt: binance BTC\/USDT 1h \(binance\/BTC%2FUSDT\/1h\/manifest\.json: corrupt manifest/,
+      );
+      expect(error.rawMessage).toContain("The other 1 series are intact");
+      expect(error.rawMessage).not.toContain(harness.directory);
+    }
+    // The intact series still answers when asked for by name.
+    const eth = await client.getDatasetMetadata({ symbol: "ETH/USDT" });
+    expect(eth.series.map((entry) => [entry.series?.symbol, entry.count])).toEqual([["ETH/USDT", 500n]]);
   });
 });

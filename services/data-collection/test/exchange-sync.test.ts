@@ -17,6 +17,14 @@ function expectSource(actual: Candles, startMs: number, endMs: number): void {
   for (const column of CANDLE_COLUMNS) expect(Array.from(actual[column])).toEqual(Array.from(wanted[column]));
 }
 
+/** Polls `condition` every 10 ms (up to 20 s). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 20_000) throw new Error("condition not met within 20 s");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function collect(generator: AsyncGenerator<SyncProgress>): Promise<SyncProgress[]> {
   const events: SyncProgress[] = [];
   for await (const event of generator) events.push(event);
@@ -88,13 +96,113 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
     const expected = times.slice(1).flatMap((time, index) => {
       const previous = times[index] ?? 0;
       return time - previous > 3_600_000
-        ? [{ afterMs: previous, beforeMs: time, missingCandles: (time - previous) / 3_600_000 - 1 }]
+        ? [
+            {
+              afterMs: previous,
+              beforeMs: time,
+              missingCandles: (time - previous) / 3_600_000 - 1,
+              // The sync asked for these candles and the exchange had none.
+              kind: "exchange",
+            },
+          ]
         : [];
     });
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.some((gap) => new Date(gap.afterMs).toISOString().startsWith("2018-02-08"))).toBe(true);
     expect(events[events.length - 1]?.gaps).toEqual(expected);
     expect((await harness.service.getMetadata({ symbol: "BTC/USDT" }))[0]?.gaps).toEqual(expected);
+    // EnsureData over the same month knows the outage is the exchange's: it downloads nothing.
+    const requests = klineRequests(harness.simulator).length;
+    const ensured = await harness.service.ensureData({
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1h",
+      startMs,
+      endMs,
+    });
+    expect(ensured.candlesFetched).toBe(0);
+    expect(klineRequests(harness.simulator).length).toBe(requests);
+  });
+
+  it("fills a hole left between two separately synced ranges (EnsureData, then sync)", async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    const btc1h = { ...btc1m, timeframe: "1h" };
+    const hourly = loadSharedCandles("binance_BTC_USDT-1h.csv.gz");
+    const sync = (startMs: number, endMs: number) =>
+      collect(
+        harness!.service.syncOhlcv({
+          exchange: "binance",
+          symbols: ["BTC/USDT"],
+          timeframe: "1h",
+          startMs,
+          endMs,
+        }),
+      );
+    await sync(Date.UTC(2025, 5, 1), Date.UTC(2025, 6, 1));
+    await sync(Date.UTC(2025, 0, 1), Date.UTC(2025, 1, 1));
+    // February to May were never fetched: a hole, not an exchange gap.
+    expect((await harness.store.info(btc1h))?.gaps).toEqual([
+      {
+        afterMs: Date.UTC(2025, 0, 31, 23),
+        beforeMs: Date.UTC(2025, 5, 1),
+        missingCandles: (Date.UTC(2025, 5, 1) - Date.UTC(2025, 1, 1)) / 3_600_000,
+        kind: "unfetched",
+      },
+    ]);
+    const before = klineRequests(harness.simulator).length;
+    const march = { startMs: Date.UTC(2025, 2, 1), endMs: Date.UTC(2025, 3, 1) };
+    const ensured = await harness.service.ensureData({
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1h",
+      ...march,
+    });
+    expect(ensured.candlesFetched).toBe(744);
+    expect(
+      klineRequests(harness.simulator)
+        .slice(before)
+        .map((request) => Number(request.query.startTime)),
+    ).toEqual([march.startMs]);
+    const stored = await harness.store.read(btc1h, march);
+    expect(Array.from(stored.close)).toEqual(
+      Array.from(candlesInRange(hourly, march.startMs, march.endMs).close),
+    );
+    // A sync over January..June fetches exactly the two holes left: February, April..May (two pages).
+    const events = await sync(Date.UTC(2025, 0, 1), Date.UTC(2025, 6, 1));
+    expect(
+      klineRequests(harness.simulator)
+        .slice(before + 1)
+        .map((request) => new Date(Number(request.query.startTime)).toISOString()),
+    ).toEqual(["2025-02-01T00:00:00.000Z", "2025-04-01T00:00:00.000Z", "2025-05-12T16:00:00.000Z"]);
+    expect(events[events.length - 1]).toMatchObject({ phase: "done", candlesFetched: 672 + 1464, gaps: [] });
+    const all = await harness.store.read(btc1h);
+    const expected = candlesInRange(hourly, Date.UTC(2025, 0, 1), Date.UTC(2025, 6, 1));
+    expect(Array.from(all.timestamps)).toEqual(Array.from(expected.timestamps));
+    expect(Array.from(all.close)).toEqual(Array.from(expected.close));
+    expect((await harness.store.info(btc1h))?.gaps).toEqual([]);
+  });
+
+  it("remembers ranges the exchange has no candles for (before listing, inside an outage)", async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    const btc1h = { ...btc1m, timeframe: "1h" };
+    // Starts before BTC/USDT was listed (2017-08-17 04:00) and ends inside the 2018-02-08 outage.
+    const requests = [
+      { startMs: Date.UTC(2017, 7, 1), endMs: Date.UTC(2017, 7, 20) },
+      { startMs: Date.UTC(2018, 1, 8, 12), endMs: Date.UTC(2018, 1, 9) },
+      { startMs: Date.UTC(2018, 1, 9), endMs: Date.UTC(2018, 1, 9, 8) },
+    ];
+    const ensure = (range: { startMs: number; endMs: number }) =>
+      harness!.service.ensureData({ exchange: "binance", symbols: ["BTC/USDT"], timeframe: "1h", ...range });
+    const first = await Promise.all(requests.map(async (range) => (await ensure(range)).candlesFetched));
+    const hourly = loadSharedCandles("binance_BTC_USDT-1h.csv.gz");
+    expect(first).toEqual(
+      requests.map((range) => candleCount(candlesInRange(hourly, range.startMs, range.endMs))),
+    );
+    const { confirmedEmpty } = await harness.store.coverage(btc1h);
+    expect(confirmedEmpty).toContainEqual({ startMs: Date.UTC(2017, 7, 1), endMs: Date.UTC(2017, 7, 17, 4) });
+    const asked = klineRequests(harness.simulator).length;
+    for (const range of requests) expect((await ensure(range)).candlesFetched).toBe(0);
+    expect(klineRequests(harness.simulator).length).toBe(asked);
   });
 
   it.each(["1w", "1M"] as const)(
@@ -342,6 +450,121 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
     expect(klineRequests(harness.simulator).length).toBe(2);
   });
 
+  it("keeps a shared EnsureData download going when one caller cancels; only that caller is CANCELED", async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    for (let page = 0; page < 5; page++) harness.simulator.inject({ path: "/api/v3/klines", delayMs: 150 });
+    const request = {
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1m",
+      startMs: Date.UTC(2025, 6, 1),
+      endMs: Date.UTC(2025, 6, 4),
+    };
+    const controller = new AbortController();
+    const first = harness.service.ensureData(request, controller.signal).catch((error: unknown) => error);
+    await until(() => klineRequests(harness!.simulator).length >= 1);
+    // The second caller joins the download the first one started, then the first one leaves.
+    const second = harness.service.ensureData(request);
+    controller.abort();
+    expect(await first).toMatchObject({ kind: "canceled" });
+    const result = await second;
+    expect(result.candlesFetched).toBe(4320);
+    expect(result.series[0]?.info).toMatchObject({ count: 4320, gaps: [] });
+    expectSource(await harness.store.read(btc1m), request.startMs, request.endMs);
+    // One download: 4320 candles in five pages.
+    expect(klineRequests(harness.simulator).length).toBe(5);
+  });
+
+  it("stops a shared EnsureData download once every caller has cancelled", async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    for (let page = 0; page < 5; page++) harness.simulator.inject({ path: "/api/v3/klines", delayMs: 150 });
+    const request = {
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1m",
+      startMs: Date.UTC(2025, 6, 1),
+      endMs: Date.UTC(2025, 6, 4),
+    };
+    const controllers = [new AbortController(), new AbortController()];
+    const calls = controllers.map((controller) =>
+      harness!.service.ensureData(request, controller.signal).catch((error: unknown) => error),
+    );
+    await until(() => klineRequests(harness!.simulator).length >= 1);
+    const answeredAtAbort = klineRequests(harness.simulator).length;
+    for (const controller of controllers) controller.abort();
+    for (const call of calls) expect(await call).toMatchObject({ kind: "canceled" });
+    // The page in flight may still arrive; no further page is asked for.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const asked = klineRequests(harness.simulator).length;
+    expect(asked).toBeLessThanOrEqual(answeredAtAbort + 1);
+    expect(asked).toBeLessThan(5);
+    // A later caller starts afresh and gets everything.
+    const later = await harness.service.ensureData(request);
+    expect(later.series[0]?.info?.count).toBe(4320);
+    expectSource(await harness.store.read(btc1m), request.startMs, request.endMs);
+  });
+
+  it("syncs past the exchange's request-weight limit by honouring Retry-After, without a 418 ban", async () => {
+    // 30 weight per 2 s window: exchangeInfo (20) and about 5 kline pages (2 each) fit in one.
+    harness = await createHarness({
+      nowMs: Date.UTC(2025, 7, 1),
+      weightLimitPerMinute: 30,
+      weightWindowMs: 2_000,
+      retry: { maxAttempts: 10, maxDelayMs: 5_000 },
+    });
+    const startMs = Date.UTC(2025, 6, 1);
+    const endMs = startMs + 20_000 * MINUTE; // 20 pages
+    const events = await collect(
+      harness.service.syncOhlcv({
+        exchange: "binance",
+        symbols: ["BTC/USDT"],
+        timeframe: "1m",
+        startMs,
+        endMs,
+      }),
+    );
+    expectSource(await harness.store.read(btc1m), startMs, endMs);
+    expect(events[events.length - 1]).toMatchObject({ phase: "done", candlesFetched: 20_000 });
+    const requests = harness.simulator.requests;
+    const limited = requests.filter((request) => request.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(requests.map((request) => request.status)).not.toContain(418);
+    expect(klineRequests(harness.simulator).filter((request) => request.status === 200).length).toBe(20);
+    // Every retry waited at least the server's Retry-After before asking again.
+    const rateLimited = harness.retries.filter((retry) =>
+      ["DDoSProtection", "RateLimitExceeded"].includes(retry.error.constructor.name),
+    );
+    expect(rateLimited.length).toBe(limited.length);
+    for (const [index, request] of requests.entries()) {
+      if (request.status !== 429) continue;
+      const waitMs = (request.retryAfterSeconds ?? Number.NaN) * 1000;
+      expect(waitMs).toBeGreaterThanOrEqual(1000);
+      const next = requests[index + 1];
+      expect(next).toBeDefined();
+      expect((next?.atMs ?? 0) - request.atMs).toBeGreaterThanOrEqual(waitMs);
+    }
+    for (const retry of rateLimited) expect(retry.delayMs).toBeGreaterThanOrEqual(1000);
+  }, 60_000);
+
+  it("cuts off the still-open candle by the exchange's clock when the host clock runs ahead", async () => {
+    const exchangeNow = Date.UTC(2025, 7, 1, 0, 0, 30);
+    harness = await createHarness({ nowMs: exchangeNow, clockSkewMs: 5 * MINUTE });
+    expect(harness.clock.nowMs()).toBe(exchangeNow + 5 * MINUTE);
+    await collect(
+      harness.service.syncOhlcv({
+        exchange: "binance",
+        symbols: ["BTC/USDT"],
+        timeframe: "1m",
+        startMs: Date.UTC(2025, 6, 31, 23),
+      }),
+    );
+    const info = await harness.store.info(btc1m);
+    // 00:00 is still open at the exchange (00:00:30) although the host thinks it is 00:05:30.
+    expect(info?.lastMs).toBe(Date.UTC(2025, 6, 31, 23, 59));
+    expect(info?.count).toBe(60);
+    expect(harness.simulator.requests.some((request) => request.path === "/api/v3/time")).toBe(true);
+  });
+
   it("lists markets with precision, limits and fees from exchangeInfo", async () => {
     harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
     const snapshot = await harness.service.listMarkets("binance", "USDT");
@@ -402,5 +625,11 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
       ageSeconds: 210,
     });
     expect((await harness.service.checkFreshness([btc1m], 5)).series[0]).toMatchObject({ verdict: "fresh" });
+    // An exchange the service does not know is a bad request, not a MISSING series.
+    await expect(harness.service.checkFreshness([{ ...btc1m, exchange: "kraken" }])).rejects.toMatchObject({
+      kind: "not-found",
+      field: "exchange",
+      message: expect.stringContaining('"kraken"') as unknown,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seriesPath } from "../src/infrastructure/store/columnar-market-data-store";
 import { createLocalMarketDataStore } from "../src/infrastructure/store/create-market-data-store";
@@ -22,7 +22,11 @@ describeMarketDataStoreContract("local disk", async () => {
     async corruptPartition(key, mutate) {
       const file = await latestPartition(join(directory, seriesPath(key)));
       await writeFile(file, mutate(await readFile(file)));
-      return file;
+      // Errors name partitions relative to the store, never by the server's absolute path.
+      return `${seriesPath(key)}/${basename(file)}`;
+    },
+    async corruptManifest(key, bytes) {
+      await writeFile(join(directory, seriesPath(key), "manifest.json"), bytes);
     },
     cleanup: () => rm(directory, { recursive: true, force: true }),
   };
@@ -42,7 +46,10 @@ describe("local store reads after verification", () => {
       await writeFile(file, bytes.subarray(0, bytes.length - 8));
       const error = await store.read(key).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ kind: "data-loss" });
-      expect((error as Error).message).toContain(`${file}: truncated or corrupt partition`);
+      expect((error as Error).message).toContain(
+        `${seriesPath(key)}/${basename(file)}: truncated or corrupt partition`,
+      );
+      expect((error as Error).message).not.toContain(directory);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

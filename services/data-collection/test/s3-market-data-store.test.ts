@@ -47,6 +47,15 @@ describe.skipIf(motoUrl === undefined)("S3 market data store on moto", () => {
         );
         return `s3://${bucket}/${objectKey}`;
       },
+      async corruptManifest(key, bytes) {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: `ohlcv/${seriesPath(key)}/manifest.json`,
+            Body: bytes,
+          }),
+        );
+      },
       cleanup: async () => {
         // Reopened caches are nested in the first one: remove children first, one at a time.
         for (const directory of [...caches].reverse()) await rm(directory, { recursive: true, force: true });

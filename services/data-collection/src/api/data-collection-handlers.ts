@@ -40,6 +40,7 @@ const CODE_OF_KIND: Record<DataCollectionErrorKind, Code> = {
   "data-loss": Code.DataLoss,
   unavailable: Code.Unavailable,
   aborted: Code.Aborted,
+  canceled: Code.Canceled,
 };
 
 /**

@@ -9,7 +9,7 @@ import {
 import { systemClock, type Clock } from "./clock";
 import { dataFileName, type DataFileCodec, type DataFileFormat } from "./data-file-codec";
 import { createDataEnsurer, type EnsureDataRequest, type EnsureDataResult } from "./data-ensurer";
-import { invalidArgument, notFound } from "./errors";
+import { DataCollectionError, invalidArgument, notFound } from "./errors";
 import type { ExchangeClientProvider, MarketsSnapshot } from "./exchange-client";
 import { evaluateFreshness, type FreshnessResult } from "./freshness";
 import type { MarketDataStore, SeriesFilter, StoredSeriesInfo } from "./market-data-store";
@@ -87,6 +87,26 @@ export function createDataCollectionService(options: DataCollectionServiceOption
     }
   }
 
+  /**
+   * Every stored series matching the filter; a series whose metadata is corrupt fails the call
+   * with DATA_LOSS naming it (and every other corrupt one) instead of vanishing from the answer.
+   */
+  async function listReadable(filter?: SeriesFilter): Promise<StoredSeriesInfo[]> {
+    const { series, corrupt } = await store.list(filter);
+    const first = corrupt[0];
+    if (first === undefined) return series;
+    const names = corrupt.map(
+      (entry) => `${entry.key.exchange} ${entry.key.symbol} ${entry.key.timeframe} (${entry.message})`,
+    );
+    throw new DataCollectionError(
+      "data-loss",
+      `${corrupt.length} stored series ${corrupt.length === 1 ? "is" : "are"} corrupt: ${names.join("; ")}. ` +
+        `The other ${series.length} series are intact (filter by symbol to list them). To repair one, ` +
+        "delete its manifest and partitions and sync it again",
+      { field: first.file },
+    );
+  }
+
   async function readExisting(key: SeriesKey, range: Partial<TimeRangeMs>): Promise<Candles> {
     validateSeriesKey(key);
     validateRange(range);
@@ -116,11 +136,14 @@ export function createDataCollectionService(options: DataCollectionServiceOption
       const nowMs = clock.nowMs();
       const targets: { key: SeriesKey; info: StoredSeriesInfo | undefined }[] = [];
       if (keys.length === 0) {
-        for (const info of await store.list()) targets.push({ key: info.key, info });
+        for (const info of await listReadable()) targets.push({ key: info.key, info });
       } else {
         for (const [index, key] of keys.entries()) {
           validateSeriesKey(key, `series[${index}]`);
-          targets.push({ key, info: await store.info(key) });
+          const info = await store.info(key);
+          // Nothing stored is MISSING only for an exchange we know; an unknown one is a bad request.
+          if (info === undefined) exchanges.get(key.exchange);
+          targets.push({ key, info });
         }
       }
       const series = targets.map(({ key, info }) => ({
@@ -136,7 +159,7 @@ export function createDataCollectionService(options: DataCollectionServiceOption
       return { series, checkedAtMs: nowMs };
     },
 
-    getMetadata: (filter) => store.list(filter),
+    getMetadata: (filter) => listReadable(filter),
 
     async listMarkets(exchange, quote) {
       const client = exchanges.get(exchange);
@@ -153,6 +176,12 @@ export function createDataCollectionService(options: DataCollectionServiceOption
       if (content.byteLength === 0)
         throw invalidArgument("content", "expected a non-empty file, got 0 bytes");
       const decoded = await codec.decode(format, content);
+      if (candleCount(decoded) === 0) {
+        throw invalidArgument(
+          "content",
+          `expected at least one candle in the ${format} file, got none (a header or an empty list only)`,
+        );
+      }
       validateCandleValues(decoded, "content");
       const grid = timeframeGrid(key.timeframe);
       for (let index = 0; index < candleCount(decoded); index++) {

@@ -1,4 +1,6 @@
 import { systemClock, type Clock } from "./clock";
+import { missingRanges } from "./coverage";
+import { canceled } from "./errors";
 import type { MarketDataStore, StoredSeriesInfo } from "./market-data-store";
 import type { OhlcvSynchronizer } from "./ohlcv-synchronizer";
 import { validateRangeRequest } from "./ohlcv-synchronizer";
@@ -38,12 +40,21 @@ interface InFlight {
   startMs: number;
   endMs: number;
   promise: Promise<number>;
+  /** Aborts the shared fetch; fired only once every caller waiting on it has left. */
+  controller: AbortController;
+  /** Callers waiting on it, in arrival order (the first one still waiting gets the count). */
+  waiters: Set<object>;
+  settled: boolean;
+  /** The waiter credited with the fetched candles: the first one still waiting when it finished. */
+  recipient?: object;
 }
 
 /**
  * EnsureData with single-flight per series: a caller that finds a fetch for the same series in
  * progress waits for it and reuses its result when it covers the requested range, so concurrent
- * backtests needing the same data trigger one download.
+ * backtests needing the same data trigger one download. The shared fetch runs under its own
+ * AbortSignal: a caller cancelling rejects only that caller (CANCELED), and the fetch stops only
+ * once no caller waits for it any more.
  */
 export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
   const clock = options.clock ?? systemClock;
@@ -55,8 +66,8 @@ export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
     endMs: number,
     grid: TimeframeGrid,
   ): Promise<boolean> {
-    const info = await options.store.info(key);
-    return info !== undefined && info.firstMs <= startMs && info.lastMs >= grid.add(endMs, -1);
+    const { info, confirmedEmpty } = await options.store.coverage(key);
+    return missingRanges(info, confirmedEmpty, { startMs, endMs }, grid).length === 0;
   }
 
   async function fetchSeries(
@@ -64,7 +75,7 @@ export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
     startMs: number,
     endMs: number,
     grid: TimeframeGrid,
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<number> {
     if (await isCovered(key, startMs, endMs, grid)) return 0;
     let fetched = 0;
@@ -81,6 +92,44 @@ export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
     return fetched;
   }
 
+  /** Waits for a shared fetch on behalf of one caller; the caller's signal rejects only it. */
+  function wait(id: string, entry: InFlight, signal: AbortSignal | undefined): Promise<number> {
+    const waiter = {};
+    return new Promise<number>((resolve, reject) => {
+      const leave = (): void => {
+        entry.waiters.delete(waiter);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = (): void => {
+        leave();
+        reject(canceled("EnsureData cancelled by the caller", signal?.reason));
+        if (entry.waiters.size === 0 && !entry.settled) {
+          // Nobody waits any more: stop the download, and let the next caller start afresh.
+          if (inFlight.get(id) === entry) inFlight.delete(id);
+          entry.controller.abort();
+        }
+      };
+      if (signal?.aborted === true) {
+        reject(canceled("EnsureData cancelled by the caller", signal.reason));
+        return;
+      }
+      entry.waiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      entry.promise.then(
+        (fetched) => {
+          if (!entry.waiters.has(waiter)) return;
+          leave();
+          resolve(entry.recipient === waiter ? fetched : 0);
+        },
+        (error: unknown) => {
+          if (!entry.waiters.has(waiter)) return;
+          leave();
+          reject(error);
+        },
+      );
+    });
+  }
+
   async function ensureSeries(
     key: SeriesKey,
     startMs: number,
@@ -91,28 +140,42 @@ export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
     const id = seriesKeyToString(key);
     // Bounded: each pass either returns or waits for a fetch that finished.
     for (let attempt = 0; attempt < 8; attempt++) {
+      if (signal?.aborted === true) throw canceled("EnsureData cancelled by the caller", signal.reason);
       const running = inFlight.get(id);
       if (running !== undefined) {
         // Errors of the shared fetch are the caller's errors too when it covered this range.
         const covers = running.startMs <= startMs && running.endMs >= endMs;
-        if (covers) {
-          await running.promise;
-          return 0;
-        }
+        if (covers) return wait(id, running, signal);
         await running.promise.catch(() => undefined);
         continue;
       }
       // No await between the lookup and the registration: concurrent callers see this entry.
-      const promise = fetchSeries(key, startMs, endMs, grid, signal);
-      const entry: InFlight = { startMs, endMs, promise };
+      const controller = new AbortController();
+      const entry: InFlight = {
+        startMs,
+        endMs,
+        controller,
+        waiters: new Set(),
+        settled: false,
+        promise: fetchSeries(key, startMs, endMs, grid, controller.signal),
+      };
       inFlight.set(id, entry);
-      try {
-        return await promise;
-      } finally {
+      const release = (): void => {
+        entry.settled = true;
+        entry.recipient = entry.waiters.values().next().value;
         if (inFlight.get(id) === entry) inFlight.delete(id);
-      }
+      };
+      entry.promise.then(release, release);
+      return wait(id, entry, signal);
     }
-    return fetchSeries(key, startMs, endMs, grid, signal);
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      return await fetchSeries(key, startMs, endMs, grid, controller.signal);
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
   }
 
   async function ensure(request: EnsureDataRequest, signal?: AbortSignal): Promise<EnsureDataResult> {

@@ -13,7 +13,9 @@ export type DataCollectionErrorKind =
   /** The exchange or storage is unreachable / rate limited after all retries: retry later. */
   | "unavailable"
   /** Another writer holds the series lock. */
-  | "aborted";
+  | "aborted"
+  /** The caller cancelled its own call (its AbortSignal fired). */
+  | "canceled";
 
 export interface DataCollectionErrorOptions {
   /** The request field or file the error is about, e.g. "range.start" or a partition path. */
@@ -52,6 +54,10 @@ export function dataLoss(file: string, message: string, cause?: unknown): DataCo
 
 export function unavailable(message: string, cause?: unknown): DataCollectionError {
   return new DataCollectionError("unavailable", message, { cause });
+}
+
+export function canceled(message: string, cause?: unknown): DataCollectionError {
+  return new DataCollectionError("canceled", message, { cause });
 }
 
 export function isDataCollectionError(value: unknown): value is DataCollectionError {

@@ -52,6 +52,11 @@ export interface ExchangeClient {
    * them (the last one may still be open: the caller drops it).
    */
   fetchOhlcv(symbol: string, timeframe: string, sinceMs: number, limit: number): Promise<Candles>;
+  /**
+   * The exchange's clock (Binance: GET /api/v3/time), which decides which candle is still open;
+   * the local clock when the exchange has no time endpoint.
+   */
+  serverTimeMs(): Promise<number>;
 }
 
 /** Resolves an exchange id to its client; throws a "not-found" error for unknown exchanges. */

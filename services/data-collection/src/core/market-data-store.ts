@@ -2,6 +2,15 @@ import type { Candles, TimeRangeMs } from "./candles";
 import type { CandleGap } from "./gaps";
 import type { SeriesKey } from "./series-key";
 
+/**
+ * A hole between stored candles. "exchange": a sync asked the exchange for every missing candle
+ * and it had none (an exchange gap, e.g. Binance's 2018-02-08 outage) — refetching is pointless;
+ * "unfetched": at least part of it was never fetched (or only imported), so a sync fills it.
+ */
+export interface StoredGap extends CandleGap {
+  kind: "exchange" | "unfetched";
+}
+
 /** What is stored for one series. */
 export interface StoredSeriesInfo {
   key: SeriesKey;
@@ -10,8 +19,8 @@ export interface StoredSeriesInfo {
   /** Open time of the last stored candle. */
   lastMs: number;
   count: number;
-  /** Holes between stored candles (the exchange's own gaps, or ranges never synced). */
-  gaps: CandleGap[];
+  /** Holes between stored candles: the exchange's own gaps, or ranges never fetched (see kind). */
+  gaps: StoredGap[];
   /** Bytes of the series' partitions and manifest in the backing storage. */
   sizeBytes: number;
 }
@@ -32,6 +41,29 @@ export interface StoreWriteOptions {
    * are kept.
    */
   overwriteRange?: TimeRangeMs;
+  /**
+   * Ranges the caller asked the exchange for and got no candle in (recorded in the series
+   * metadata so later syncs do not refetch them). With overwriteRange, the confirmed-empty ranges
+   * recorded inside it are replaced by these. Default none.
+   */
+  confirmedEmpty?: readonly TimeRangeMs[];
+}
+
+/** What a sync needs to know to plan: the stored candles and the confirmed-empty ranges. */
+export interface SeriesCoverage {
+  /** Undefined when no candle is stored. */
+  info: StoredSeriesInfo | undefined;
+  /** Sorted, disjoint ranges the exchange was asked for and had no candle in. */
+  confirmedEmpty: TimeRangeMs[];
+}
+
+/** A series whose metadata cannot be read (listed instead of hidden). */
+export interface CorruptSeries {
+  key: SeriesKey;
+  /** What is wrong, naming the file relative to the store. */
+  message: string;
+  /** The manifest or partition, relative to the store. */
+  file: string;
 }
 
 export interface StoreWriteResult {
@@ -60,8 +92,13 @@ export interface MarketDataStore {
   write(key: SeriesKey, candles: Candles, options?: StoreWriteOptions): Promise<StoreWriteResult>;
   /** Metadata of one series, undefined when nothing is stored. */
   info(key: SeriesKey): Promise<StoredSeriesInfo | undefined>;
-  /** Metadata of every stored series matching the filter. */
-  list(filter?: SeriesFilter): Promise<StoredSeriesInfo[]>;
+  /** Stored candles and confirmed-empty ranges of one series (also when it holds no candle). */
+  coverage(key: SeriesKey): Promise<SeriesCoverage>;
+  /**
+   * Metadata of every stored series matching the filter; series whose metadata is unreadable are
+   * listed in `corrupt`, never silently left out.
+   */
+  list(filter?: SeriesFilter): Promise<{ series: StoredSeriesInfo[]; corrupt: CorruptSeries[] }>;
   /** Removes a series entirely. */
   delete(key: SeriesKey): Promise<void>;
 }

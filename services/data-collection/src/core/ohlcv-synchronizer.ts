@@ -7,10 +7,10 @@ import {
   type TimeRangeMs,
 } from "./candles";
 import { systemClock, type Clock } from "./clock";
-import { DataCollectionError, invalidArgument } from "./errors";
+import { gapSlots, missingRanges } from "./coverage";
+import { canceled, invalidArgument } from "./errors";
 import type { ExchangeClientProvider } from "./exchange-client";
-import type { CandleGap } from "./gaps";
-import type { MarketDataStore } from "./market-data-store";
+import type { MarketDataStore, StoredGap } from "./market-data-store";
 import { validateExchangeId, validateSymbol, type SeriesKey } from "./series-key";
 import { timeframeGrid, type TimeframeGrid } from "./timeframe";
 
@@ -38,8 +38,11 @@ export interface SyncProgress {
   percent: number;
   /** Seconds left for the whole request; -1 when unknown. */
   etaSeconds: number;
-  /** Gaps in the stored series inside the requested range (set on "done"). */
-  gaps: CandleGap[];
+  /**
+   * Gaps in the stored series inside the requested range (set on "done"); after a successful
+   * sync they are the exchange's own gaps (kind "exchange").
+   */
+  gaps: StoredGap[];
 }
 
 export interface OhlcvSynchronizerOptions {
@@ -63,7 +66,12 @@ export interface OhlcvSynchronizer {
   sync(request: SyncRequest, signal?: AbortSignal): AsyncGenerator<SyncProgress, void, undefined>;
 }
 
-type SegmentMode = "incremental" | "buffered" | "overwrite";
+/**
+ * "incremental": missing candles, written every flushEvery candles (an interrupted sync resumes
+ * from what was written: what it did not reach stays "never fetched", not an exchange gap);
+ * "overwrite": full refresh, the whole range replaced in one write.
+ */
+type SegmentMode = "incremental" | "overwrite";
 
 interface Segment extends TimeRangeMs {
   mode: SegmentMode;
@@ -100,6 +108,23 @@ export function validateRangeRequest(request: {
   return grid;
 }
 
+/**
+ * Empty slots of [fromMs, toMs) around the page's candles `inRange` (sorted, on the grid). Only
+ * called up to a candle the exchange did return: slots after its last candle may simply not be
+ * published yet, so they are never confirmed empty.
+ */
+function skippedSlots(inRange: Candles, fromMs: number, toMs: number, grid: TimeframeGrid): TimeRangeMs[] {
+  const result: TimeRangeMs[] = [];
+  let cursor = fromMs;
+  for (const time of inRange.timestamps) {
+    if (time >= toMs) break;
+    if (time > cursor) result.push({ startMs: cursor, endMs: time });
+    cursor = Math.max(cursor, grid.add(time, 1));
+  }
+  if (cursor < toMs) result.push({ startMs: cursor, endMs: toMs });
+  return result;
+}
+
 export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): OhlcvSynchronizer {
   const clock = options.clock ?? systemClock;
   const flushEvery = options.flushEvery ?? 50_000;
@@ -113,18 +138,14 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
   ): Promise<SymbolPlan> {
     const segments: Segment[] = [];
     if (range.startMs < range.endMs) {
-      const info = fullRefresh ? undefined : await store.info(key);
       if (fullRefresh) segments.push({ ...range, mode: "overwrite" });
-      else if (info === undefined) segments.push({ ...range, mode: "incremental" });
       else {
-        // Older candles are written only once their whole segment is downloaded: a partial head
-        // would leave a hole that later incremental syncs take for an exchange gap.
-        const headEnd = Math.min(info.firstMs, range.endMs);
-        if (range.startMs < headEnd)
-          segments.push({ startMs: range.startMs, endMs: headEnd, mode: "buffered" });
-        const tailStart = Math.max(range.startMs, grid.add(info.lastMs, 1));
-        if (tailStart < range.endMs)
-          segments.push({ startMs: tailStart, endMs: range.endMs, mode: "incremental" });
+        // Everything of the range that holds no stored candle and was not confirmed empty by an
+        // earlier sync: before, after and between stored candles (holes left by syncs of
+        // separate ranges, or by imports).
+        const { info, confirmedEmpty } = await store.coverage(key);
+        for (const missing of missingRanges(info, confirmedEmpty, range, grid))
+          segments.push({ ...missing, mode: "incremental" });
       }
     }
     let expected = 0;
@@ -140,7 +161,9 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
     const client = options.exchanges.get(request.exchange);
     for (const symbol of request.symbols) await client.validateSeries(symbol, request.timeframe);
 
-    const nowMs = clock.nowMs();
+    // The exchange's clock decides which candle is still open: a host clock running ahead would
+    // otherwise take the open candle for a closed one and store it.
+    const nowMs = await client.serverTimeMs();
     // Candles opening before floor(now) are closed; the one opening at floor(now) is still open.
     const closedEnd = grid.floor(nowMs);
     const startMs = grid.ceil(request.startMs);
@@ -162,7 +185,7 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
       fetched: number,
       expected: number,
       covered: number,
-      gaps: CandleGap[] = [],
+      gaps: StoredGap[] = [],
     ): SyncProgress => {
       const done = coveredBefore + Math.min(covered, expected);
       const fraction = totalExpected === 0 ? 1 : Math.min(1, done / totalExpected);
@@ -193,11 +216,12 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
       for (const segment of plan.segments) {
         const pending: Candles[] = [];
         let pendingCount = 0;
+        // Slots the exchange skipped although it returned a later candle: confirmed empty.
+        let pendingEmpty: TimeRangeMs[] = [];
         let since = segment.startMs;
         const maxPages = grid.stepsBetween(segment.startMs, segment.endMs) + 2;
         for (let page = 0; since < segment.endMs && page < maxPages; page++) {
-          if (signal?.aborted === true)
-            throw signal.reason ?? new DataCollectionError("aborted", "sync cancelled");
+          if (signal?.aborted === true) throw canceled("sync cancelled by the caller", signal.reason);
           const limit = Math.max(
             1,
             Math.min(client.maxCandlesPerRequest, grid.stepsBetween(since, segment.endMs)),
@@ -213,6 +237,8 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
             fetched += received;
           }
           const lastReturned = pageCandles.timestamps[candleCount(pageCandles) - 1];
+          if (lastReturned !== undefined)
+            pendingEmpty.push(...skippedSlots(inRange, since, Math.min(lastReturned, segment.endMs), grid));
           const next =
             lastReturned === undefined
               ? segment.endMs
@@ -221,26 +247,27 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
           since = lastReturned === undefined ? segment.endMs : next;
           if (segment.mode === "incremental" && pendingCount >= flushEvery) {
             yield progress(symbol, "writing", fetched, plan.expected, covered);
-            await store.write(plan.key, concatCandles(pending.splice(0)));
+            await store.write(plan.key, concatCandles(pending.splice(0)), { confirmedEmpty: pendingEmpty });
             pendingCount = 0;
+            pendingEmpty = [];
           }
           yield progress(symbol, "fetching", fetched, plan.expected, covered);
         }
-        if (pendingCount > 0 || segment.mode === "overwrite") {
+        if (pendingCount > 0 || pendingEmpty.length > 0 || segment.mode === "overwrite") {
           yield progress(symbol, "writing", fetched, plan.expected, covered);
-          await store.write(
-            plan.key,
-            concatCandles(pending.splice(0)),
-            segment.mode === "overwrite"
+          await store.write(plan.key, concatCandles(pending.splice(0)), {
+            confirmedEmpty: pendingEmpty,
+            ...(segment.mode === "overwrite"
               ? { overwriteRange: { startMs: segment.startMs, endMs: segment.endMs } }
-              : undefined,
-          );
+              : {}),
+          });
         }
       }
       const info = await store.info(plan.key);
-      const gaps = (info?.gaps ?? []).filter(
-        (gap) => gap.beforeMs > range.startMs && gap.afterMs < range.endMs,
-      );
+      const gaps = (info?.gaps ?? []).filter((gap) => {
+        const slots = gapSlots(gap, grid);
+        return slots.endMs > range.startMs && slots.startMs < range.endMs;
+      });
       coveredBefore += plan.expected;
       yield progress(symbol, "done", fetched, plan.expected, plan.expected, gaps);
     }

@@ -219,6 +219,18 @@ export class CcxtExchangeClient implements ExchangeClient {
     );
     return candlesFromRows(rows as unknown as number[][]);
   }
+
+  async serverTimeMs(): Promise<number> {
+    // ccxt marks exchanges without a time endpoint with has.fetchTime false.
+    if (this.#ccxt.has.fetchTime !== true) return this.#clock.nowMs();
+    const time = await this.#withRetry("fetchTime", () => this.#ccxt.fetchTime());
+    if (typeof time !== "number" || !Number.isFinite(time)) {
+      throw unavailable(
+        `${this.exchange} fetchTime: expected a server time in ms, got ${JSON.stringify(time)}`,
+      );
+    }
+    return time;
+  }
 }
 
 export interface CcxtExchangeClientProviderOptions {

@@ -70,6 +70,8 @@ export interface SimulatorRequest {
   status: number;
   /** When the request arrived (wall clock). */
   atMs: number;
+  /** The Retry-After header (seconds) of a 429/418 answer. */
+  retryAfterSeconds?: number;
 }
 
 export interface BinanceSimulatorOptions {
@@ -77,6 +79,11 @@ export interface BinanceSimulatorOptions {
   nowMs?: () => number;
   /** 1-minute request-weight limit (Binance: 6000). */
   weightLimitPerMinute?: number;
+  /**
+   * Length of the weight window (Binance: one minute, 60 000 ms). Tests shorten it so that
+   * honouring Retry-After (the seconds until the window rolls over) takes seconds, not a minute.
+   */
+  weightWindowMs?: number;
 }
 
 export interface BinanceSimulator {
@@ -147,6 +154,7 @@ export async function startBinanceSimulator(
 ): Promise<BinanceSimulator> {
   const nowMs = options.nowMs ?? (() => Date.now());
   const weightLimit = options.weightLimitPerMinute ?? 6000;
+  const weightWindowMs = options.weightWindowMs ?? 60_000;
   const faults: (InjectedFault & { remaining: number })[] = [];
   const requests: SimulatorRequest[] = [];
   let weightMinute = 0;
@@ -312,7 +320,14 @@ export async function startBinanceSimulator(
     const query = Object.fromEntries(url.searchParams.entries());
     const arrivedAtMs = Date.now();
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
-      requests.push({ path, query, status, atMs: arrivedAtMs });
+      const retryAfter = headers["retry-after"];
+      requests.push({
+        path,
+        query,
+        status,
+        atMs: arrivedAtMs,
+        ...(retryAfter === undefined ? {} : { retryAfterSeconds: Number(retryAfter) }),
+      });
       response.writeHead(status, {
         "content-type": "application/json;charset=UTF-8",
         "x-mbx-used-weight": String(usedWeight),
@@ -322,7 +337,7 @@ export async function startBinanceSimulator(
       response.end(JSON.stringify(body));
     };
 
-    const minute = Math.floor(Date.now() / 60_000);
+    const minute = Math.floor(Date.now() / weightWindowMs);
     if (minute !== weightMinute) {
       weightMinute = minute;
       usedWeight = 0;
@@ -372,7 +387,8 @@ export async function startBinanceSimulator(
           msg: `Too much request weight used; current limit is ${weightLimit} request weight per 1 MINUTE.`,
         },
         {
-          "retry-after": String(60 - (Math.floor(Date.now() / 1000) % 60)),
+          // Whole seconds until the weight window rolls over.
+          "retry-after": String(Math.max(1, Math.ceil(((minute + 1) * weightWindowMs - Date.now()) / 1000))),
         },
       );
       return;

@@ -26,7 +26,13 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** The exchange's (simulator's) clock. */
   nowMs: number;
+  /** How far the service host's clock runs ahead of the exchange's (default 0). */
+  clockSkewMs?: number;
+  /** Simulator weight limit and window (see BinanceSimulatorOptions). */
+  weightLimitPerMinute?: number;
+  weightWindowMs?: number;
   retry?: RetryOptions;
   flushEvery?: number;
   /** Extra ccxt constructor config. */
@@ -38,8 +44,14 @@ export interface HarnessOptions {
 /** Service core + local store + ccxt's binance class talking to the simulator over HTTP. */
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
   let now = options.nowMs;
-  const clock = { nowMs: () => now, set: (ms: number) => void (now = ms) };
-  const simulator = await startBinanceSimulator({ nowMs: () => now });
+  const skew = options.clockSkewMs ?? 0;
+  // The service's clock; set() moves both clocks, keeping the skew.
+  const clock = { nowMs: () => now + skew, set: (ms: number) => void (now = ms - skew) };
+  const simulator = await startBinanceSimulator({
+    nowMs: () => now,
+    weightLimitPerMinute: options.weightLimitPerMinute,
+    weightWindowMs: options.weightWindowMs,
+  });
   const retries: Harness["retries"] = [];
   const client = new CcxtExchangeClient({
     exchange: "binance",

@@ -17,8 +17,13 @@ export interface StoreUnderTest {
   store: MarketDataStore;
   /** A second store instance over the same storage (another process's view). */
   reopen(): MarketDataStore;
-  /** Overwrites the bytes of one partition of the series (as disk corruption would). */
+  /**
+   * Overwrites the bytes of the series' latest partition (as disk corruption would); returns the
+   * file as the store names it in errors.
+   */
   corruptPartition(key: SeriesKey, mutate: (bytes: Uint8Array) => Uint8Array): Promise<string>;
+  /** Replaces the series' manifest with these bytes. */
+  corruptManifest(key: SeriesKey, bytes: Uint8Array): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -148,12 +153,16 @@ export function describeMarketDataStoreContract(name: string, create: () => Prom
       await subject.store.write(btc, copyCandles(btcHourly, 0, 100));
       await subject.store.write(eth, copyCandles(btcHourly, 0, 50));
       const all = await subject.reopen().list();
-      expect(all.map((info) => `${info.key.symbol} ${info.count}`)).toEqual(["BTC/USDT 100", "ETH/USDT 50"]);
-      expect((await subject.store.list({ symbol: "ETH/USDT" })).length).toBe(1);
-      expect((await subject.store.list({ timeframe: "5m" })).length).toBe(0);
+      expect(all.series.map((info) => `${info.key.symbol} ${info.count}`)).toEqual([
+        "BTC/USDT 100",
+        "ETH/USDT 50",
+      ]);
+      expect(all.corrupt).toEqual([]);
+      expect((await subject.store.list({ symbol: "ETH/USDT" })).series.length).toBe(1);
+      expect((await subject.store.list({ timeframe: "5m" })).series.length).toBe(0);
       await subject.store.delete(btc);
       expect(await subject.store.info(btc)).toBeUndefined();
-      expect((await subject.store.list()).map((info) => info.key.symbol)).toEqual(["ETH/USDT"]);
+      expect((await subject.store.list()).series.map((info) => info.key.symbol)).toEqual(["ETH/USDT"]);
     });
 
     it("reports a corrupt partition as data loss naming the file; other series stay readable", async () => {
@@ -182,6 +191,89 @@ export function describeMarketDataStoreContract(name: string, create: () => Prom
       expect(error).toMatchObject({ kind: "data-loss" });
       expect((error as Error).message).toContain(file);
       expect((error as Error).message).toMatch(/truncated/);
+    });
+
+    it("lists a series with a corrupt manifest as corrupt instead of leaving it out", async () => {
+      await subject.store.write(btc, copyCandles(btcHourly, 0, 100));
+      await subject.store.write(eth, copyCandles(btcHourly, 0, 50));
+      await subject.corruptManifest(btc, new TextEncoder().encode("{not json"));
+      const listed = await subject.reopen().list();
+      expect(listed.series.map((info) => info.key.symbol)).toEqual(["ETH/USDT"]);
+      expect(
+        listed.corrupt.map((entry) => [entry.key.symbol, entry.file.endsWith("BTC%2FUSDT/1h/manifest.json")]),
+      ).toEqual([["BTC/USDT", true]]);
+      expect(listed.corrupt[0]?.message).toMatch(/corrupt manifest: expected JSON/);
+    });
+
+    it("records confirmed-empty ranges and tells exchange gaps from never-fetched holes", async () => {
+      const t = Date.UTC(2024, 0, 1);
+      const rows = [0, 1, 2, 6, 7].map((hour) => [t + hour * HOUR, 1, 2, 0.5, 1.5, 10]);
+      await subject.store.write(btc, candlesFromRows(rows));
+      const hole = { afterMs: t + 2 * HOUR, beforeMs: t + 6 * HOUR, missingCandles: 3 };
+      expect((await subject.store.info(btc))?.gaps).toEqual([{ ...hole, kind: "unfetched" }]);
+      // A sync found hours 3..5 empty at the exchange, and the hours before the first candle too.
+      const before = { startMs: t - 5 * HOUR, endMs: t };
+      const outage = { startMs: t + 3 * HOUR, endMs: t + 6 * HOUR };
+      await subject.store.write(btc, candlesFromRows([]), { confirmedEmpty: [outage, before] });
+      const reopened = subject.reopen();
+      expect((await reopened.info(btc))?.gaps).toEqual([{ ...hole, kind: "exchange" }]);
+      expect((await reopened.coverage(btc)).confirmedEmpty).toEqual([before, outage]);
+      expect((await reopened.info(btc))?.count).toBe(5);
+      // A range overwrite replaces what was known about its range.
+      await reopened.write(btc, candlesFromRows(rows.slice(3)), {
+        overwriteRange: { startMs: t + 3 * HOUR, endMs: t + 8 * HOUR },
+      });
+      expect((await subject.reopen().info(btc))?.gaps).toEqual([{ ...hole, kind: "unfetched" }]);
+      expect((await subject.reopen().coverage(btc)).confirmedEmpty).toEqual([before]);
+      // A series holding no candle keeps its confirmed-empty ranges too.
+      await subject.store.write(eth, candlesFromRows([]), { confirmedEmpty: [before] });
+      expect(await subject.reopen().coverage(eth)).toEqual({ info: undefined, confirmedEmpty: [before] });
+    });
+
+    it("repairs a corrupt partition with a range overwrite covering all its candles", async () => {
+      const original = copyCandles(btcHourly, 0, 5000); // 2017-08-17 .. 2018-03-13: partitions 2017, 2018
+      await subject.store.write(btc, original);
+      await subject.corruptPartition(btc, (bytes) => {
+        const copy = bytes.slice();
+        copy[copy.length - 3] = (copy[copy.length - 3] ?? 0) ^ 0xff;
+        return copy;
+      });
+      const store = subject.reopen();
+      await expect(store.read(btc)).rejects.toMatchObject({ kind: "data-loss" });
+      const year = { startMs: Date.UTC(2018, 0, 1), endMs: Date.UTC(2019, 0, 1) };
+      const from = original.timestamps.indexOf(year.startMs);
+      expect(from).toBeGreaterThan(0);
+      await store.write(btc, copyCandles(original, from, 5000), { overwriteRange: year });
+      expectSameCandles(await subject.reopen().read(btc), original);
+    });
+
+    it("refuses a partial overwrite of a corrupt partition, naming the period to refresh", async () => {
+      const original = copyCandles(btcHourly, 0, 5000);
+      await subject.store.write(btc, original);
+      const file = await subject.corruptPartition(btc, (bytes) => bytes.slice(0, bytes.length - 100));
+      const store = subject.reopen();
+      const february = { startMs: Date.UTC(2018, 1, 1), endMs: Date.UTC(2018, 2, 1) };
+      const from = original.timestamps.indexOf(february.startMs);
+      const to = original.timestamps.indexOf(february.endMs);
+      const error = await store
+        .write(btc, copyCandles(original, from, to), { overwriteRange: february })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ kind: "data-loss", field: file });
+      const message = (error as Error).message;
+      expect(message).toContain(`${file}: cannot rewrite partition 2018`);
+      expect(message).toContain("truncated or corrupt partition");
+      expect(message).toContain(
+        "outside the overwritten range [2018-02-01T00:00:00.000Z, 2018-03-01T00:00:00.000Z), which would be lost",
+      );
+      expect(message).toContain(
+        "Refresh the whole partition period [2018-01-01T00:00:00.000Z, 2019-01-01T00:00:00.000Z)",
+      );
+      // Nothing was written: the intact 2017 partition still reads.
+      const year2017 = await store.read(btc, { endMs: Date.UTC(2018, 0, 1) });
+      expectSameCandles(
+        year2017,
+        copyCandles(original, 0, original.timestamps.indexOf(Date.UTC(2018, 0, 1))),
+      );
     });
   });
 }

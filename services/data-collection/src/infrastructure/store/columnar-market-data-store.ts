@@ -14,14 +14,18 @@ import {
   type Candles,
   type TimeRangeMs,
 } from "../../core/candles";
+import { clipOutside, gapSlots, isInside, mergeRanges } from "../../core/coverage";
 import { dataLoss, invalidArgument, isDataCollectionError } from "../../core/errors";
 import { detectGaps, gapBetween, type CandleGap } from "../../core/gaps";
 import type {
+  CorruptSeries,
   MarketDataStore,
+  SeriesCoverage,
   SeriesFilter,
   StoreReadOptions,
   StoreWriteOptions,
   StoreWriteResult,
+  StoredGap,
   StoredSeriesInfo,
 } from "../../core/market-data-store";
 import { validateSeriesKey, type SeriesKey } from "../../core/series-key";
@@ -62,6 +66,11 @@ export interface SeriesManifest {
   /** Incremented by every commit; part of new partition file names. */
   generation: number;
   partitions: ManifestPartition[];
+  /**
+   * [startMs, endMs) ranges a sync asked the exchange for and got no candle in, sorted and
+   * disjoint (absent in manifests written before it existed: none).
+   */
+  emptyRanges?: [number, number][];
 }
 
 export type ChecksumPolicy = "always" | "once" | "never";
@@ -112,6 +121,10 @@ function copyRows(file: Uint8Array, plan: PartitionRead, result: Candles): void 
 
 function isNotFound(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "ENOENT";
+}
+
+function emptyRangesOf(manifest: SeriesManifest): TimeRangeMs[] {
+  return (manifest.emptyRanges ?? []).map(([startMs, endMs]) => ({ startMs, endMs }));
 }
 
 function emptyManifest(key: SeriesKey): SeriesManifest {
@@ -204,6 +217,21 @@ export class ColumnarMarketDataStore implements MarketDataStore {
         where,
         `corrupt manifest: expected format "tradai-ohlcv" version 1, got ${JSON.stringify(manifest.format)} version ${JSON.stringify(manifest.version)}`,
       );
+    }
+    const emptyRanges: unknown = manifest.emptyRanges;
+    if (
+      emptyRanges !== undefined &&
+      !(
+        Array.isArray(emptyRanges) &&
+        emptyRanges.every(
+          (range: unknown) =>
+            Array.isArray(range) &&
+            range.length === 2 &&
+            range.every((value: unknown) => typeof value === "number" && Number.isFinite(value)),
+        )
+      )
+    ) {
+      throw dataLoss(where, "corrupt manifest: expected emptyRanges as [startMs, endMs] pairs of numbers");
     }
     if (
       manifest.exchange !== key.exchange ||
@@ -505,6 +533,50 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     return result;
   }
 
+  /**
+   * The stored candles of a partition a write is about to replace. A range overwrite that covers
+   * every candle the manifest lists for the partition needs none of them, so it does not read the
+   * old file at all: that is how a full refresh repairs a corrupt or missing partition. Otherwise
+   * an unreadable partition fails the write (nothing of it can be proven good, and writing without
+   * it would silently drop its candles), saying which period to refresh to repair it.
+   */
+  async #readForRewrite(
+    key: SeriesKey,
+    partition: ManifestPartition,
+    overwrite: TimeRangeMs | undefined,
+  ): Promise<Candles> {
+    if (
+      overwrite !== undefined &&
+      overwrite.startMs <= partition.firstMs &&
+      partition.lastMs < overwrite.endMs
+    )
+      return emptyCandles();
+    try {
+      return await this.#readPartitionWhole(key, partition);
+    } catch (error) {
+      const unreadable = isNotFound(error) || (isDataCollectionError(error) && error.kind === "data-loss");
+      if (!unreadable) throw error;
+      const where = this.#backend.describe(seriesPath(key), partition.file);
+      const message = (error as Error).message;
+      const reason = isNotFound(error)
+        ? "the partition file is missing"
+        : message.startsWith(`${where}: `)
+          ? message.slice(where.length + 2)
+          : message;
+      const period = periodBounds(partition.period);
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const lost =
+        overwrite === undefined
+          ? "this write would have to merge into it"
+          : `it holds candles outside the overwritten range [${iso(overwrite.startMs)}, ${iso(overwrite.endMs)}), which would be lost`;
+      throw dataLoss(
+        where,
+        `cannot rewrite partition ${partition.period} (${partition.count} candles ${iso(partition.firstMs)}..${iso(partition.lastMs)}): ${reason}; ${lost}. Refresh the whole partition period [${iso(period.startMs)}, ${iso(period.endMs)}) from the exchange (a full refresh over that range) to replace it`,
+        error,
+      );
+    }
+  }
+
   /** Serializes writers of one series inside this process (the backend lock covers processes). */
   async #exclusive<T>(key: SeriesKey, action: () => Promise<T>): Promise<T> {
     const id = seriesPath(key);
@@ -554,6 +626,19 @@ export class ColumnarMarketDataStore implements MarketDataStore {
         );
       }
     }
+    const confirmedEmpty = options.confirmedEmpty ?? [];
+    confirmedEmpty.forEach((range, index) => {
+      if (
+        !Number.isFinite(range.startMs) ||
+        !Number.isFinite(range.endMs) ||
+        !(range.endMs > range.startMs)
+      ) {
+        throw invalidArgument(
+          `confirmedEmpty[${index}]`,
+          `expected a range with a finite end after its start, got [${range.startMs}, ${range.endMs})`,
+        );
+      }
+    });
     const incomingTimes = incoming.timestamps;
     for (let index = 0; index < incomingTimes.length; index++) {
       const timestamp = incomingTimes[index] as number;
@@ -564,7 +649,9 @@ export class ColumnarMarketDataStore implements MarketDataStore {
         );
       }
     }
-    return this.#exclusive(key, async () => this.#writeLocked(key, incoming, grid, overwrite));
+    return this.#exclusive(key, async () =>
+      this.#writeLocked(key, incoming, grid, overwrite, confirmedEmpty),
+    );
   }
 
   async #writeLocked(
@@ -572,6 +659,7 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     incoming: Candles,
     grid: TimeframeGrid,
     overwrite: TimeRangeMs | undefined,
+    confirmedEmpty: readonly TimeRangeMs[],
   ): Promise<StoreWriteResult> {
     const path = seriesPath(key);
     const loaded = await this.#loadManifest(key);
@@ -612,7 +700,7 @@ export class ColumnarMarketDataStore implements MarketDataStore {
       let existing =
         existingPartition === undefined
           ? emptyCandles()
-          : await this.#readPartitionWhole(key, existingPartition);
+          : await this.#readForRewrite(key, existingPartition, overwrite);
       if (overwrite !== undefined && candleCount(existing) > 0) {
         const from = lowerBound(existing.timestamps, overwrite.startMs);
         const to = lowerBound(existing.timestamps, overwrite.endMs);
@@ -655,13 +743,21 @@ export class ColumnarMarketDataStore implements MarketDataStore {
       await this.#backend.deleteFiles(path, written).catch(() => undefined);
       throw error;
     }
-    if (changed === 0) {
+    // Confirmed-empty ranges: an overwrite replaces what was known inside its range.
+    const previousEmpty = emptyRangesOf(manifest);
+    const emptyRanges = mergeRanges([
+      ...(overwrite === undefined ? previousEmpty : clipOutside(previousEmpty, overwrite)),
+      ...confirmedEmpty,
+    ]).map((range): [number, number] => [range.startMs, range.endMs]);
+    const emptyChanged = JSON.stringify(emptyRanges) !== JSON.stringify(manifest.emptyRanges ?? []);
+    if (changed === 0 && !emptyChanged) {
       return { count: manifest.partitions.reduce((sum, partition) => sum + partition.count, 0), replaced };
     }
     const next: SeriesManifest = {
       ...manifest,
       generation,
       partitions: [...byPeriod.values()].sort((left, right) => left.firstMs - right.firstMs),
+      emptyRanges,
     };
     try {
       await this.#backend.commitManifest(
@@ -686,18 +782,23 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     const last = partitions[partitions.length - 1];
     if (first === undefined || last === undefined) return undefined;
     const grid = timeframeGrid(key.timeframe);
-    const gaps: CandleGap[] = [];
+    const empty = emptyRangesOf(manifest);
+    const gaps: StoredGap[] = [];
+    const classify = (gap: CandleGap): StoredGap => ({
+      ...gap,
+      kind: isInside(gapSlots(gap, grid), empty) ? "exchange" : "unfetched",
+    });
     let count = 0;
     let sizeBytes = manifestBytes;
     let previousLast: number | undefined;
     for (const partition of partitions) {
       if (previousLast !== undefined) {
         const between = gapBetween(previousLast, partition.firstMs, grid);
-        if (between !== undefined) gaps.push(between);
+        if (between !== undefined) gaps.push(classify(between));
       }
       for (const [afterMs, beforeMs] of partition.gaps) {
         const gap = gapBetween(afterMs, beforeMs, grid);
-        if (gap !== undefined) gaps.push(gap);
+        if (gap !== undefined) gaps.push(classify(gap));
       }
       count += partition.count;
       sizeBytes += partition.bytes;
@@ -712,8 +813,19 @@ export class ColumnarMarketDataStore implements MarketDataStore {
     return loaded === undefined ? undefined : this.#infoFrom(key, loaded.manifest, loaded.manifestBytes);
   }
 
-  async list(filter: SeriesFilter = {}): Promise<StoredSeriesInfo[]> {
+  async coverage(key: SeriesKey): Promise<SeriesCoverage> {
+    validateSeriesKey(key);
+    const loaded = await this.#loadManifest(key);
+    if (loaded === undefined) return { info: undefined, confirmedEmpty: [] };
+    return {
+      info: this.#infoFrom(key, loaded.manifest, loaded.manifestBytes),
+      confirmedEmpty: emptyRangesOf(loaded.manifest),
+    };
+  }
+
+  async list(filter: SeriesFilter = {}): Promise<{ series: StoredSeriesInfo[]; corrupt: CorruptSeries[] }> {
     const result: StoredSeriesInfo[] = [];
+    const corrupt: CorruptSeries[] = [];
     for (const path of await this.#backend.listSeriesPaths()) {
       const [exchange, symbol, timeframe] = path.split("/").map((part) => decodeURIComponent(part));
       if (exchange === undefined || symbol === undefined || timeframe === undefined) continue;
@@ -725,15 +837,20 @@ export class ColumnarMarketDataStore implements MarketDataStore {
         const info = await this.info(key);
         if (info !== undefined) result.push(info);
       } catch (error) {
-        // One corrupt series must not hide the others from a listing.
+        // One corrupt series must neither hide the others nor be hidden: it is listed apart.
         if (!isDataCollectionError(error) || error.kind !== "data-loss") throw error;
+        corrupt.push({
+          key,
+          message: error.message,
+          file: error.field ?? this.#backend.describe(path, MANIFEST_FILE),
+        });
       }
     }
-    return result.sort((left, right) =>
+    const order = (left: { key: SeriesKey }, right: { key: SeriesKey }) =>
       `${left.key.exchange}|${left.key.symbol}|${left.key.timeframe}`.localeCompare(
         `${right.key.exchange}|${right.key.symbol}|${right.key.timeframe}`,
-      ),
-    );
+      );
+    return { series: result.sort(order), corrupt: corrupt.sort(order) };
   }
 
   async delete(key: SeriesKey): Promise<void> {

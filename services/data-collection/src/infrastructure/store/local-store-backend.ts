@@ -74,8 +74,9 @@ export class LocalStoreBackend implements StoreBackend {
     this.#lockOptions = options.lock ?? {};
   }
 
+  /** Relative to the store's directory: error messages reach clients, the server's paths must not. */
   describe(seriesPath: string, file: string): string {
-    return join(this.#directory, seriesPath, file);
+    return `${seriesPath}/${file}`;
   }
 
   /**
@@ -173,6 +174,6 @@ export class LocalStoreBackend implements StoreBackend {
   async lock(seriesPath: string): Promise<() => Promise<void>> {
     const directory = join(this.#directory, seriesPath);
     await mkdir(directory, { recursive: true });
-    return acquireFileLock(join(directory, ".lock"), this.#lockOptions);
+    return acquireFileLock(join(directory, ".lock"), this.#lockOptions, this.describe(seriesPath, ".lock"));
   }
 }

@@ -37,6 +37,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function acquireFileLock(
   path: string,
   options: FileLockOptions = {},
+  /** How errors name the lock (default `path`); errors reach clients, so no absolute paths. */
+  displayName = path,
 ): Promise<() => Promise<void>> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const unreadableStaleMs = options.unreadableStaleMs ?? 10_000;
@@ -78,8 +80,8 @@ export async function acquireFileLock(
     if (Date.now() >= deadline) {
       throw new DataCollectionError(
         "aborted",
-        `${path}: series is locked by another writer (${lastOwner}); gave up after ${timeoutMs} ms`,
-        { field: path },
+        `${displayName}: series is locked by another writer (${lastOwner}); gave up after ${timeoutMs} ms`,
+        { field: displayName },
       );
     }
     await sleep(Math.min(200, 10 + attempt * 5));

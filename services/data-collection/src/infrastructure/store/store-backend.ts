@@ -1,6 +1,9 @@
 /** Where a columnar store keeps its manifests and partition files (local disk or S3 + cache). */
 export interface StoreBackend {
-  /** Human-readable location of a file, used in error messages (a path or an s3:// URL). */
+  /**
+   * Human-readable location of a file, used in error messages that reach clients: a path relative
+   * to the store (never the server's absolute path) or an s3:// URL.
+   */
   describe(seriesPath: string, file: string): string;
   /** The manifest's bytes and an opaque version for conditional commits; undefined when absent. */
   readManifest(seriesPath: string): Promise<{ bytes: Uint8Array; version: string } | undefined>;
