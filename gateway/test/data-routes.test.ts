@@ -9,7 +9,7 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { createLogger } from "@tradai/common";
 import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   startBinanceSimulator,
   type BinanceSimulator,
@@ -375,6 +375,80 @@ describe("freshness and datasets after the sync", () => {
   });
 });
 
+describe("gap kinds", () => {
+  interface GapJson {
+    after: string;
+    before: string;
+    missing_candles: number;
+    kind: string;
+  }
+  const HOUR = 3_600_000;
+  // February 2018 holds Binance's 2018-02-08 outage; March 5–10 is synced apart, so the days
+  // between the two ranges were never fetched.
+  const FEBRUARY = [Date.UTC(2018, 1, 1), Date.UTC(2018, 2, 1)] as const;
+  const MARCH = [Date.UTC(2018, 2, 5), Date.UTC(2018, 2, 10)] as const;
+
+  /** Holes between consecutive open times, as the gateway writes them. */
+  function holes(times: number[], kind: string): GapJson[] {
+    return times.slice(1).flatMap((time, index) => {
+      const previous = times[index] ?? 0;
+      return time - previous > HOUR
+        ? [
+            {
+              after: new Date(previous).toISOString(),
+              before: new Date(time).toISOString(),
+              missing_candles: (time - previous) / HOUR - 1,
+              kind,
+            },
+          ]
+        : [];
+    });
+  }
+
+  it("tells the exchange's own gaps from never-fetched ones in sync events and datasets", async () => {
+    const doneGaps: GapJson[] = [];
+    for (const [startMs, endMs] of [FEBRUARY, MARCH]) {
+      const response = await post("/api/v1/data/sync", {
+        exchange: "binance",
+        symbols: ["BTC/USDT"],
+        timeframe: "1h",
+        start: new Date(startMs).toISOString(),
+        end: new Date(endMs).toISOString(),
+      });
+      expect(response.status).toBe(200);
+      const events = parseEvents(await response.text());
+      expect(events.at(-1)?.event).toBe("end");
+      const done = events.filter((entry) => entry.event === "progress").at(-1)?.data as {
+        phase: string;
+        gaps: GapJson[];
+      };
+      expect(done.phase).toBe("done");
+      doneGaps.push(...done.gaps);
+    }
+    // Expected straight from the source CSV: holes inside a synced range are the exchange's, the
+    // hole joining the two ranges was never fetched.
+    const february = sourceRows("binance_BTC_USDT-1h.csv.gz", ...FEBRUARY).map((row) => row.timestamp);
+    const march = sourceRows("binance_BTC_USDT-1h.csv.gz", ...MARCH).map((row) => row.timestamp);
+    const exchangeGaps = [...holes(february, "exchange"), ...holes(march, "exchange")];
+    expect(exchangeGaps.some((gap) => gap.after.startsWith("2018-02-08"))).toBe(true);
+    const joining = holes([february.at(-1) ?? 0, march[0] ?? 0], "unfetched");
+    expect(joining).toHaveLength(1);
+    expect(doneGaps).toEqual(exchangeGaps);
+
+    const response = await fetch(
+      `${base}/api/v1/data/datasets?exchange=binance&symbol=BTC%2FUSDT&timeframe=1h`,
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { series: { gaps: GapJson[] }[]; corrupt_series: unknown[] };
+    expect(body.corrupt_series).toEqual([]);
+    expect(body.series).toHaveLength(1);
+    const byTime = (left: GapJson, right: GapJson) => left.after.localeCompare(right.after);
+    expect([...(body.series[0]?.gaps ?? [])].sort(byTime)).toEqual(
+      [...exchangeGaps, ...joining].sort(byTime),
+    );
+  });
+});
+
 describe("GET /api/v1/data/markets/:exchange", () => {
   it("lists binance's USDT spot markets with tick sizes, steps, limits and timeframes", async () => {
     const response = await fetch(`${base}/api/v1/data/markets/binance?quote=USDT`);
@@ -681,16 +755,66 @@ describe("stored data problems → problem+json", () => {
     expect(JSON.stringify(body)).not.toContain(dataDir);
   });
 
-  it("a corrupt manifest makes the dataset listing a DATA_LOSS problem naming the series", async () => {
+  it("a corrupt manifest is listed apart by datasets and freshness; naming the series is a DATA_LOSS problem", async () => {
     const manifest = path.join(dogeDirectory(), "manifest.json");
     const original = await readFile(manifest);
     await writeFile(manifest, "{not json");
+    const dogeEntry = {
+      exchange: "binance",
+      symbol: "DOGE/USDT",
+      timeframe: "1d",
+      file: "binance/DOGE%2FUSDT/1d/manifest.json",
+    };
+    const repair =
+      "To repair it, delete the series' files from the store (binance/DOGE%2FUSDT/1d/: its manifest and " +
+      "partitions), then sync or import the series again";
+    interface Listing {
+      series: { symbol: string; timeframe: string }[];
+      corrupt_series: (typeof dogeEntry & { reason: string })[];
+    }
+    const expectDogeReported = (body: Listing) => {
+      expect(body.corrupt_series.map(({ reason: _reason, ...rest }) => rest)).toEqual([dogeEntry]);
+      expect(body.corrupt_series[0]?.reason).toMatch(
+        /^binance\/DOGE%2FUSDT\/1d\/manifest\.json: corrupt manifest: expected JSON/,
+      );
+      expect(body.corrupt_series[0]?.reason).toContain(repair);
+      expect(body.series.some((entry) => entry.symbol === "DOGE/USDT")).toBe(false);
+    };
     try {
-      const body = await expectProblem(await fetch(`${base}/api/v1/data/datasets`), 500);
-      expect(body.code).toBe("data_loss");
-      expect(body.detail).toMatch(/^1 stored series is corrupt: binance DOGE\/USDT 1d/);
-      expect(body.errors?.[0]?.field).toBe("binance/DOGE%2FUSDT/1d/manifest.json");
-      expect(JSON.stringify(body)).not.toContain(dataDir);
+      // Unfiltered listings answer 200: the healthy series (SOL/USDT 5m among them), DOGE apart.
+      for (const route of ["datasets", "freshness"]) {
+        const response = await fetch(`${base}/api/v1/data/${route}`);
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as Listing;
+        expectDogeReported(body);
+        expect(body.series.some((entry) => entry.symbol === "SOL/USDT" && entry.timeframe === "5m")).toBe(
+          true,
+        );
+        expect(JSON.stringify(body)).not.toContain(dataDir);
+      }
+      // A filter matching it without naming it fully still lists it apart.
+      const bySymbol = (await (
+        await fetch(`${base}/api/v1/data/freshness?symbol=DOGE%2FUSDT`)
+      ).json()) as Listing;
+      expectDogeReported(bySymbol);
+      expect(bySymbol.series).toEqual([]);
+      const solOnly = (await (
+        await fetch(`${base}/api/v1/data/datasets?symbol=SOL%2FUSDT&timeframe=5m`)
+      ).json()) as Listing;
+      expect(solOnly.corrupt_series).toEqual([]);
+      expect(solOnly.series.map((entry) => entry.symbol)).toEqual(["SOL/USDT"]);
+
+      // Named by exchange, symbol and timeframe: a data_loss problem naming it and the repair.
+      for (const route of ["datasets", "freshness"]) {
+        const body = await expectProblem(await fetch(`${base}/api/v1/data/${route}?${doge}`), 500);
+        expect(body.code).toBe("data_loss");
+        expect(body.detail).toMatch(
+          /^stored series binance DOGE\/USDT 1d is corrupt: binance\/DOGE%2FUSDT\/1d\/manifest\.json: corrupt manifest/,
+        );
+        expect(body.detail).toContain(repair);
+        expect(body.errors?.[0]?.field).toBe("binance/DOGE%2FUSDT/1d/manifest.json");
+        expect(JSON.stringify(body)).not.toContain(dataDir);
+      }
     } finally {
       await writeFile(manifest, original);
     }
@@ -744,5 +868,37 @@ describe("OpenAPI", () => {
     expect(Object.keys(document.paths["/api/v1/data/sync"]?.post?.responses["200"]?.content ?? {})).toEqual([
       "text/event-stream",
     ]);
+    // The datasets answer documents gap kinds and the corrupt series listed apart.
+    const datasets = JSON.stringify(document.paths["/api/v1/data/datasets"]?.get?.responses["200"]);
+    expect(datasets).toContain('"enum":["exchange","unfetched","unspecified"]');
+    expect(datasets).toContain('"corrupt_series"');
+    expect(JSON.stringify(document.paths["/api/v1/data/freshness"]?.get?.responses["200"])).toContain(
+      '"corrupt_series"',
+    );
+  });
+
+  it("compiles every route schema without an ajv strict-mode warning", async () => {
+    // ajv reports strict-mode problems (e.g. `format` without a `type`) through console.warn.
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const fresh = await buildGateway({
+      services: createServiceDirectory(
+        {
+          backtest: "http://127.0.0.1:9",
+          dataCollection: service.url,
+          strategy: "http://127.0.0.1:9",
+          liveTrading: "http://127.0.0.1:9",
+          dryRunTrading: "http://127.0.0.1:9",
+        },
+        5_000,
+      ),
+      logger,
+    });
+    try {
+      await fresh.ready();
+      expect(warn.mock.calls.map((call) => call.map(String).join(" "))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      await fresh.close();
+    }
   });
 });

@@ -8,8 +8,10 @@ import { DomainError, toProblemDetails } from "@tradai/common";
 import {
   DataFormat,
   FreshnessVerdict,
+  GapKind,
   MarketType,
   SyncPhase,
+  type CorruptSeries,
   type Gap,
   type Market,
   type OhlcvBatch,
@@ -43,7 +45,10 @@ const timeframeProperty = {
 const instantProperty = (description: string) =>
   ({
     type: "string",
-    anyOf: [{ format: "date-time" }, { format: "date" }],
+    anyOf: [
+      { type: "string", format: "date-time" },
+      { type: "string", format: "date" },
+    ],
     description: `${description}; ISO 8601 date (UTC midnight) or date-time with zone`,
   }) as const;
 
@@ -102,6 +107,13 @@ const gapJson = (gap: Gap) => ({
   after: iso(gap.after),
   before: iso(gap.before),
   missing_candles: Number(gap.missingCandles),
+  kind: enumName(GapKind[gap.kind]),
+});
+
+const corruptSeriesJson = (entry: CorruptSeries) => ({
+  ...seriesJson(entry.series),
+  file: entry.file,
+  reason: entry.reason,
 });
 
 export function seriesMetadataJson(metadata: SeriesMetadata) {
@@ -171,6 +183,30 @@ const gapSchema = {
     },
     before: { type: "string", format: "date-time", description: "open time of the first candle after it" },
     missing_candles: { type: "integer" },
+    kind: {
+      type: "string",
+      enum: ["exchange", "unfetched", "unspecified"],
+      description:
+        "exchange: confirmed empty (a sync asked the exchange and it returned later candles), never " +
+        "fetched again; unfetched: never fetched, the next sync or ensure covering it fetches it",
+    },
+  },
+} as const;
+
+const corruptSeriesSchema = {
+  type: "array",
+  description:
+    "stored series whose metadata cannot be read, reported apart (the other series are listed as " +
+    "usual); asking for one of them by exchange, symbol and timeframe is a data_loss problem",
+  items: {
+    type: "object",
+    properties: {
+      exchange: { type: "string" },
+      symbol: { type: "string" },
+      timeframe: { type: "string" },
+      file: { type: "string", description: "the unreadable file, relative to the store" },
+      reason: { type: "string", description: "what is wrong and how to repair it" },
+    },
   },
 } as const;
 
@@ -460,8 +496,9 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
       schema: {
         summary: "Age of the latest stored candle of each series, with a FRESH/STALE/MISSING verdict",
         description:
-          "Without filters: every stored series. With exchange, symbol and timeframe all given, that " +
-          "one series (MISSING when nothing is stored).",
+          "Without filters: every stored series, corrupt ones listed apart in corrupt_series. With " +
+          "exchange, symbol and timeframe all given, that one series (MISSING when nothing is stored; " +
+          "a data_loss problem when its metadata is corrupt).",
         tags: ["data"],
         querystring: {
           type: "object",
@@ -498,6 +535,7 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
                   },
                 },
               },
+              corrupt_series: corruptSeriesSchema,
             },
           },
         },
@@ -527,6 +565,9 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
             age_seconds: entry.verdict === FreshnessVerdict.MISSING ? null : entry.ageSeconds,
             verdict: FreshnessVerdict[entry.verdict] ?? "UNSPECIFIED",
           })),
+        corrupt_series: response.corruptSeries
+          .filter((entry) => matches(entry.series))
+          .map(corruptSeriesJson),
       };
     },
   );
@@ -536,6 +577,9 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
     {
       schema: {
         summary: "What is stored: first/last candle, count, gaps and size per series",
+        description:
+          "Series whose metadata is corrupt are listed apart in corrupt_series; with exchange, symbol " +
+          "and timeframe all given and that series corrupt, the answer is a data_loss problem.",
         tags: ["data"],
         querystring: {
           type: "object",
@@ -543,7 +587,13 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
           properties: { exchange: exchangeProperty, symbol: symbolProperty, timeframe: timeframeProperty },
         },
         response: {
-          200: { type: "object", properties: { series: { type: "array", items: seriesMetadataSchema } } },
+          200: {
+            type: "object",
+            properties: {
+              series: { type: "array", items: seriesMetadataSchema },
+              corrupt_series: corruptSeriesSchema,
+            },
+          },
         },
       },
     },
@@ -554,7 +604,10 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
         symbol: query.symbol ?? "",
         timeframe: query.timeframe ?? "",
       });
-      return { series: response.series.map(seriesMetadataJson) };
+      return {
+        series: response.series.map(seriesMetadataJson),
+        corrupt_series: response.corruptSeries.map(corruptSeriesJson),
+      };
     },
   );
 
@@ -672,8 +725,10 @@ export function registerDataRoutes(app: FastifyInstance, services: ServiceDirect
             `${CSV_HEADER} (timestamp in ms).`,
           tags: ["data"],
           consumes: Object.values(CONTENT_TYPES),
-          // No type: the parsed body is a Buffer; the schema is here for the OpenAPI document.
-          body: { format: "binary", description: "the file's bytes" },
+          // The parsed body is a Buffer, which no JSON type describes: an empty schema (any value) is
+          // how OpenAPI 3.1 documents a raw binary body. `format: "binary"` without a type, the 3.0
+          // idiom, made ajv warn at start-up (strictTypes: format applies to number and string).
+          body: { description: "the file's bytes, raw (the content type says which format)" },
           querystring: {
             type: "object",
             additionalProperties: false,

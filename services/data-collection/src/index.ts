@@ -16,6 +16,8 @@ export {
   createDataCollectionService,
   type DataCollectionService,
   type DataCollectionServiceOptions,
+  type FreshnessReport,
+  type SeriesListing,
 } from "./core/data-collection-service";
 export { CANDLE_COLUMNS, createCandles, type Candles, type TimeRangeMs } from "./core/candles";
 export type {

@@ -5,16 +5,18 @@ import { readdir, writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs, timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { violationsOf } from "@tradai/common";
 import {
   DataCollectionService,
   DataFormat,
   FreshnessVerdict,
+  GapKind,
   MarketType,
   OhlcvEncoding,
   SyncPhase,
   type OhlcvBatch,
+  type SeriesKey,
 } from "@tradai/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { candlesInRange } from "../src/core/candles";
@@ -319,9 +321,9 @@ describe("DataCollectionService handlers (in-memory Connect transport)", () => {
     ).toBe(500n);
   });
 
-  it("reports a series with a corrupt manifest in metadata and freshness instead of hiding it", async () => {
+  it("lists the healthy series and reports one with a corrupt manifest apart; naming it is DATA_LOSS", async () => {
     const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
-    for (const symbol of ["BTC/USDT", "ETH/USDT"]) {
+    for (const symbol of ["BTC/USDT", "ETH/USDT", "SOL/USDT"]) {
       await client.importData({
         series: { ...series, symbol },
         format: DataFormat.FREQTRADE_JSON,
@@ -329,17 +331,117 @@ describe("DataCollectionService handlers (in-memory Connect transport)", () => {
       });
     }
     await writeFile(join(harness.directory, "binance", "BTC%2FUSDT", "1h", "manifest.json"), "{not json");
-    for (const call of [() => client.getDatasetMetadata({}), () => client.checkFreshness({})]) {
+    const manifest = "binance/BTC%2FUSDT/1h/manifest.json";
+    const expectCorrupt = (entries: { series?: SeriesKey; file: string; reason: string }[]) => {
+      expect(
+        entries.map(({ series: key, file }) => [key?.exchange, key?.symbol, key?.timeframe, file]),
+      ).toEqual([["binance", "BTC/USDT", "1h", manifest]]);
+      const reason = entries[0]?.reason ?? "";
+      expect(reason).toMatch(/^binance\/BTC%2FUSDT\/1h\/manifest\.json: corrupt manifest: expected JSON/);
+      expect(reason).toContain(
+        "To repair it, delete the series' files from the store (binance/BTC%2FUSDT/1h/: its manifest and " +
+          "partitions), then sync or import the series again",
+      );
+      expect(reason).not.toContain(harness.directory);
+    };
+
+    // The unfiltered listing answers: the healthy series as usual, the corrupt one apart.
+    const metadata = await client.getDatasetMetadata({});
+    expect(metadata.series.map((entry) => [entry.series?.symbol, entry.count])).toEqual([
+      ["ETH/USDT", 500n],
+      ["SOL/USDT", 500n],
+    ]);
+    expectCorrupt(metadata.corruptSeries);
+    const freshness = await client.checkFreshness({});
+    expect(freshness.series.map((entry) => [entry.series?.symbol, entry.verdict])).toEqual([
+      ["ETH/USDT", FreshnessVerdict.STALE],
+      ["SOL/USDT", FreshnessVerdict.STALE],
+    ]);
+    expectCorrupt(freshness.corruptSeries);
+    // A filter that matches it among others (or alone, but not by its full key) still lists.
+    const bySymbol = await client.getDatasetMetadata({ symbol: "BTC/USDT" });
+    expect(bySymbol.series).toEqual([]);
+    expectCorrupt(bySymbol.corruptSeries);
+    const eth = await client.getDatasetMetadata({ symbol: "ETH/USDT" });
+    expect(eth.series.map((entry) => [entry.series?.symbol, entry.count])).toEqual([["ETH/USDT", 500n]]);
+    expect(eth.corruptSeries).toEqual([]);
+
+    // Asked for by its full key, the corrupt series is an error naming it and how to repair it.
+    for (const call of [
+      () => client.getDatasetMetadata(series),
+      () => client.checkFreshness({ series: [{ ...series, symbol: "ETH/USDT" }, series] }),
+    ]) {
       const error = await connectErrorOf(call());
       expect(error.code).toBe(Code.DataLoss);
       expect(error.rawMessage).toMatch(
-        /^1 stored series is corrupt: binance BTC\/USDT 1h \(binance\/BTC%2FUSDT\/1h\/manifest\.json: corrupt manifest/,
+        /^stored series binance BTC\/USDT 1h is corrupt: binance\/BTC%2FUSDT\/1h\/manifest\.json: corrupt manifest: expected JSON/,
       );
-      expect(error.rawMessage).toContain("The other 1 series are intact");
+      expect(error.rawMessage).toContain("To repair it, delete the series' files from the store");
       expect(error.rawMessage).not.toContain(harness.directory);
+      expect(violationsOf(error).map((violation) => violation.field)).toEqual([manifest]);
     }
-    // The intact series still answers when asked for by name.
-    const eth = await client.getDatasetMetadata({ symbol: "ETH/USDT" });
-    expect(eth.series.map((entry) => [entry.series?.symbol, entry.count])).toEqual([["ETH/USDT", 500n]]);
+    // A healthy series named alone is unaffected.
+    const named = await client.checkFreshness({ series: [{ ...series, symbol: "SOL/USDT" }] });
+    expect(named.series.map((entry) => entry.series?.symbol)).toEqual(["SOL/USDT"]);
+    expect(named.corruptSeries).toEqual([]);
+  });
+
+  it("tells the exchange's own gaps from never-fetched ones (GapKind) in sync events and metadata", async () => {
+    const series = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1h" };
+    const hour = 3_600_000;
+    // February 2018 holds Binance's 2018-02-08 outage; March 5–10 is synced apart, so the days
+    // between the two ranges were never fetched.
+    const ranges = [
+      [Date.UTC(2018, 1, 1), Date.UTC(2018, 2, 1)],
+      [Date.UTC(2018, 2, 5), Date.UTC(2018, 2, 10)],
+    ] as const;
+    const doneGaps = [];
+    for (const [startMs, endMs] of ranges) {
+      for await (const event of client.syncOhlcv({
+        exchange: "binance",
+        symbols: ["BTC/USDT"],
+        timeframe: "1h",
+        range: { start: timestampFromMs(startMs), end: timestampFromMs(endMs) },
+      })) {
+        if (event.phase === SyncPhase.DONE) doneGaps.push(...event.gaps);
+      }
+    }
+    // Expected straight from the source CSV: holes inside a synced range are the exchange's, the
+    // hole joining the two ranges was never fetched.
+    const source = loadSharedCandles("binance_BTC_USDT-1h.csv.gz");
+    const timesOf = ([startMs, endMs]: readonly [number, number]) =>
+      Array.from(candlesInRange(source, startMs, endMs).timestamps);
+    const holes = (times: number[], kind: GapKind) =>
+      times.slice(1).flatMap((time, index) => {
+        const previous = times[index] ?? 0;
+        return time - previous > hour
+          ? [{ afterMs: previous, beforeMs: time, missing: (time - previous) / hour - 1, kind }]
+          : [];
+      });
+    const [february, march] = [timesOf(ranges[0]), timesOf(ranges[1])];
+    const exchangeGaps = [...holes(february, GapKind.EXCHANGE), ...holes(march, GapKind.EXCHANGE)];
+    expect(exchangeGaps.some((gap) => new Date(gap.afterMs).toISOString().startsWith("2018-02-08"))).toBe(
+      true,
+    );
+    const joining = holes([february[february.length - 1] ?? 0, march[0] ?? 0], GapKind.UNFETCHED);
+    expect(joining).toHaveLength(1);
+    const asPlain = (
+      gaps: { after?: Timestamp; before?: Timestamp; missingCandles: bigint; kind: GapKind }[],
+    ) =>
+      gaps.map((gap) => ({
+        afterMs: timestampMs(gap.after!),
+        beforeMs: timestampMs(gap.before!),
+        missing: Number(gap.missingCandles),
+        kind: gap.kind,
+      }));
+    const byTime = (left: { afterMs: number }, right: { afterMs: number }) => left.afterMs - right.afterMs;
+
+    // A finished sync reports the exchange's gaps in its range, every one of kind EXCHANGE.
+    expect(asPlain(doneGaps)).toEqual(exchangeGaps);
+    const metadata = await client.getDatasetMetadata(series);
+    expect(metadata.corruptSeries).toEqual([]);
+    expect(asPlain(metadata.series[0]?.gaps ?? []).sort(byTime)).toEqual(
+      [...exchangeGaps, ...joining].sort(byTime),
+    );
   });
 });

@@ -110,7 +110,7 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.some((gap) => new Date(gap.afterMs).toISOString().startsWith("2018-02-08"))).toBe(true);
     expect(events[events.length - 1]?.gaps).toEqual(expected);
-    expect((await harness.service.getMetadata({ symbol: "BTC/USDT" }))[0]?.gaps).toEqual(expected);
+    expect((await harness.service.getMetadata({ symbol: "BTC/USDT" })).series[0]?.gaps).toEqual(expected);
     // EnsureData over the same month knows the outage is the exchange's: it downloads nothing.
     const requests = klineRequests(harness.simulator).length;
     const ensured = await harness.service.ensureData({

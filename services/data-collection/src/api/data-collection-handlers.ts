@@ -7,9 +7,11 @@ import type { DataCollectionService } from "@tradai/proto";
 import {
   DataFormat,
   FreshnessVerdict,
+  GapKind,
   OhlcvEncoding,
   MarketType,
   SyncPhase,
+  type CorruptSeriesSchema,
   type GapSchema,
   type SeriesKey as SeriesKeyMessage,
   type SeriesMetadataSchema,
@@ -22,8 +24,7 @@ import type { DataFileFormat } from "../core/data-file-codec";
 import { isDataCollectionError, type DataCollectionErrorKind } from "../core/errors";
 import type { MarketKind } from "../core/exchange-client";
 import type { FreshnessVerdictKind } from "../core/freshness";
-import type { CandleGap } from "../core/gaps";
-import type { StoredSeriesInfo } from "../core/market-data-store";
+import type { CorruptSeries, StoredGap, StoredSeriesInfo } from "../core/market-data-store";
 import type { SyncPhaseKind } from "../core/ohlcv-synchronizer";
 import type { SeriesKey } from "../core/series-key";
 
@@ -124,12 +125,22 @@ const MARKET_TYPES: Record<MarketKind, MarketType> = {
   other: MarketType.UNSPECIFIED,
 };
 
-function gapMessage(gap: CandleGap): MessageInitShape<typeof GapSchema> {
+const GAP_KINDS: Record<StoredGap["kind"], GapKind> = {
+  exchange: GapKind.EXCHANGE,
+  unfetched: GapKind.UNFETCHED,
+};
+
+function gapMessage(gap: StoredGap): MessageInitShape<typeof GapSchema> {
   return {
     after: timestampFromMs(gap.afterMs),
     before: timestampFromMs(gap.beforeMs),
     missingCandles: BigInt(gap.missingCandles),
+    kind: GAP_KINDS[gap.kind],
   };
+}
+
+function corruptSeriesMessage(entry: CorruptSeries): MessageInitShape<typeof CorruptSeriesSchema> {
+  return { series: entry.key, file: entry.file, reason: entry.message };
 }
 
 function metadataMessage(info: StoredSeriesInfo): MessageInitShape<typeof SeriesMetadataSchema> {
@@ -259,16 +270,20 @@ export function createDataCollectionHandlers(
           verdict: VERDICTS[entry.verdict],
         })),
         checkedAt: timestampFromMs(result.checkedAtMs),
+        corruptSeries: result.corrupt.map(corruptSeriesMessage),
       };
     }),
 
     getDatasetMetadata: unary(async (request) => {
-      const series = await service.getMetadata({
+      const listing = await service.getMetadata({
         exchange: request.exchange,
         symbol: request.symbol,
         timeframe: request.timeframe,
       });
-      return { series: series.map(metadataMessage) };
+      return {
+        series: listing.series.map(metadataMessage),
+        corruptSeries: listing.corrupt.map(corruptSeriesMessage),
+      };
     }),
 
     listMarkets: unary(async (request) => {

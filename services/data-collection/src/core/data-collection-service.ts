@@ -9,10 +9,10 @@ import {
 import { systemClock, type Clock } from "./clock";
 import { dataFileName, type DataFileCodec, type DataFileFormat } from "./data-file-codec";
 import { createDataEnsurer, type EnsureDataRequest, type EnsureDataResult } from "./data-ensurer";
-import { DataCollectionError, invalidArgument, notFound } from "./errors";
+import { DataCollectionError, invalidArgument, isDataCollectionError, notFound } from "./errors";
 import type { ExchangeClientProvider, MarketsSnapshot } from "./exchange-client";
 import { evaluateFreshness, type FreshnessResult } from "./freshness";
-import type { MarketDataStore, SeriesFilter, StoredSeriesInfo } from "./market-data-store";
+import type { CorruptSeries, MarketDataStore, SeriesFilter, StoredSeriesInfo } from "./market-data-store";
 import { createOhlcvSynchronizer, type SyncProgress, type SyncRequest } from "./ohlcv-synchronizer";
 import type { StoredMarkets } from "./markets-snapshot-store";
 import { validateSeriesKey, type SeriesKey } from "./series-key";
@@ -33,6 +33,22 @@ export interface DataCollectionServiceOptions {
 export interface SeriesFreshnessResult extends FreshnessResult {
   key: SeriesKey;
   lastCandleMs: number | undefined;
+}
+
+/**
+ * The stored series matching a filter: the healthy ones, and apart from them those whose metadata
+ * cannot be read (their `message` says what is wrong and how to repair it).
+ */
+export interface SeriesListing {
+  series: StoredSeriesInfo[];
+  corrupt: CorruptSeries[];
+}
+
+export interface FreshnessReport {
+  series: SeriesFreshnessResult[];
+  /** Corrupt series met while listing every stored one (empty when `keys` named the series). */
+  corrupt: CorruptSeries[];
+  checkedAtMs: number;
 }
 
 export interface ImportResult {
@@ -61,15 +77,42 @@ export interface DataCollectionService {
     batchSize?: number,
   ): AsyncGenerator<Candles, void, undefined>;
   ensureData(request: EnsureDataRequest, signal?: AbortSignal): Promise<EnsureDataResult>;
-  /** Freshness of the given series, or of every stored series when `keys` is empty. */
-  checkFreshness(
-    keys: readonly SeriesKey[],
-    maxAgePeriods?: number,
-  ): Promise<{ series: SeriesFreshnessResult[]; checkedAtMs: number }>;
-  getMetadata(filter?: SeriesFilter): Promise<StoredSeriesInfo[]>;
+  /**
+   * Freshness of the given series, or of every stored series when `keys` is empty. A listing
+   * reports corrupt series apart; a named series that is corrupt fails with "data-loss".
+   */
+  checkFreshness(keys: readonly SeriesKey[], maxAgePeriods?: number): Promise<FreshnessReport>;
+  /**
+   * The stored series matching the filter, corrupt ones reported apart. A filter naming exactly
+   * one series (exchange, symbol and timeframe all set) that is corrupt fails with "data-loss".
+   */
+  getMetadata(filter?: SeriesFilter): Promise<SeriesListing>;
   listMarkets(exchange: string, quote?: string): Promise<MarketsSnapshot>;
   importData(key: SeriesKey, format: DataFileFormat, content: Uint8Array): Promise<ImportResult>;
   exportData(key: SeriesKey, range: Partial<TimeRangeMs>, format: DataFileFormat): Promise<ExportResult>;
+}
+
+/**
+ * What to do about a series whose manifest cannot be read. No full refresh can repair it (every
+ * write starts from the manifest), so the series has to go and be fetched again.
+ */
+function withRepairHint(entry: CorruptSeries): CorruptSeries {
+  const directory = entry.file.slice(0, entry.file.lastIndexOf("/") + 1);
+  return {
+    ...entry,
+    message:
+      `${entry.message}. To repair it, delete the series' files from the store (${directory}: its manifest ` +
+      "and partitions), then sync or import the series again; other series are not affected",
+  };
+}
+
+function corruptSeriesError(entry: CorruptSeries, cause?: unknown): DataCollectionError {
+  const { exchange, symbol, timeframe } = entry.key;
+  return new DataCollectionError(
+    "data-loss",
+    `stored series ${exchange} ${symbol} ${timeframe} is corrupt: ${entry.message}`,
+    { field: entry.file, cause },
+  );
 }
 
 export function createDataCollectionService(options: DataCollectionServiceOptions): DataCollectionService {
@@ -88,23 +131,30 @@ export function createDataCollectionService(options: DataCollectionServiceOption
   }
 
   /**
-   * Every stored series matching the filter; a series whose metadata is corrupt fails the call
-   * with DATA_LOSS naming it (and every other corrupt one) instead of vanishing from the answer.
+   * Every stored series matching the filter. A corrupt series is reported apart, so one bad
+   * manifest neither hides the others nor is hidden itself (issue #4, "all other stored data
+   * still readable"); a filter naming exactly that series gets the DATA_LOSS error instead.
    */
-  async function listReadable(filter?: SeriesFilter): Promise<StoredSeriesInfo[]> {
+  async function listSeries(filter: SeriesFilter = {}): Promise<SeriesListing> {
     const { series, corrupt } = await store.list(filter);
-    const first = corrupt[0];
-    if (first === undefined) return series;
-    const names = corrupt.map(
-      (entry) => `${entry.key.exchange} ${entry.key.symbol} ${entry.key.timeframe} (${entry.message})`,
+    const reported = corrupt.map(withRepairHint);
+    const exact = [filter.exchange, filter.symbol, filter.timeframe].every(
+      (value) => value !== undefined && value !== "",
     );
-    throw new DataCollectionError(
-      "data-loss",
-      `${corrupt.length} stored series ${corrupt.length === 1 ? "is" : "are"} corrupt: ${names.join("; ")}. ` +
-        `The other ${series.length} series are intact (filter by symbol to list them). To repair one, ` +
-        "delete its manifest and partitions and sync it again",
-      { field: first.file },
-    );
+    const named = reported[0];
+    if (exact && named !== undefined) throw corruptSeriesError(named);
+    return { series, corrupt: reported };
+  }
+
+  /** One named series' metadata; a corrupt manifest fails with the same error as a listing by name. */
+  async function infoOf(key: SeriesKey): Promise<StoredSeriesInfo | undefined> {
+    try {
+      return await store.info(key);
+    } catch (error) {
+      if (!isDataCollectionError(error) || error.kind !== "data-loss" || error.field === undefined)
+        throw error;
+      throw corruptSeriesError(withRepairHint({ key, message: error.message, file: error.field }), error);
+    }
   }
 
   async function readExisting(key: SeriesKey, range: Partial<TimeRangeMs>): Promise<Candles> {
@@ -135,12 +185,15 @@ export function createDataCollectionService(options: DataCollectionServiceOption
     async checkFreshness(keys, maxAgePeriods) {
       const nowMs = clock.nowMs();
       const targets: { key: SeriesKey; info: StoredSeriesInfo | undefined }[] = [];
+      let corrupt: CorruptSeries[] = [];
       if (keys.length === 0) {
-        for (const info of await listReadable()) targets.push({ key: info.key, info });
+        const listing = await listSeries();
+        for (const info of listing.series) targets.push({ key: info.key, info });
+        corrupt = listing.corrupt;
       } else {
         for (const [index, key] of keys.entries()) {
           validateSeriesKey(key, `series[${index}]`);
-          const info = await store.info(key);
+          const info = await infoOf(key);
           // Nothing stored is MISSING only for an exchange we know; an unknown one is a bad request.
           if (info === undefined) exchanges.get(key.exchange);
           targets.push({ key, info });
@@ -156,10 +209,10 @@ export function createDataCollectionService(options: DataCollectionServiceOption
           maxAgePeriods,
         }),
       }));
-      return { series, checkedAtMs: nowMs };
+      return { series, corrupt, checkedAtMs: nowMs };
     },
 
-    getMetadata: (filter) => listReadable(filter),
+    getMetadata: (filter) => listSeries(filter),
 
     async listMarkets(exchange, quote) {
       const client = exchanges.get(exchange);

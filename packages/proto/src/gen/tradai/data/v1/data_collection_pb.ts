@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradai/data/v1/data_collection.proto.
  */
 export const file_tradai_data_v1_data_collection: GenFile = /*@__PURE__*/
-  fileDesc("CiR0cmFkYWkvZGF0YS92MS9kYXRhX2NvbGxlY3Rpb24ucHJvdG8SDnRyYWRhaS5kYXRhLnYxIooBChBTeW5jT2hsY3ZSZXF1ZXN0EhAKCGV4Y2hhbmdlGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSEQoJdGltZWZyYW1lGAMgASgJEioKBXJhbmdlGAQgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USFAoMZnVsbF9yZWZyZXNoGAUgASgIIskBChFTeW5jT2hsY3ZSZXNwb25zZRIOCgZzeW1ib2wYASABKAkSKAoFcGhhc2UYAiABKA4yGS50cmFkYWkuZGF0YS52MS5TeW5jUGhhc2USFwoPY2FuZGxlc19mZXRjaGVkGAMgASgDEhgKEGNhbmRsZXNfZXhwZWN0ZWQYBCABKAMSDwoHcGVyY2VudBgFIAEoARITCgtldGFfc2Vjb25kcxgGIAEoARIhCgRnYXBzGAcgAygLMhMudHJhZGFpLmRhdGEudjEuR2FwIrEBCg9HZXRPaGxjdlJlcXVlc3QSKwoGc2VyaWVzGAEgASgLMhsudHJhZGFpLmNvbW1vbi52MS5TZXJpZXNLZXkSKgoFcmFuZ2UYAiABKAsyGy50cmFkYWkuY29tbW9uLnYxLlRpbWVSYW5nZRISCgpiYXRjaF9zaXplGAMgASgFEjEKCGVuY29kaW5nGAQgASgOMh8udHJhZGFpLmNvbW1vbi52MS5PaGxjdkVuY29kaW5nIj8KEEdldE9obGN2UmVzcG9uc2USKwoFYmF0Y2gYASABKAsyHC50cmFkYWkuY29tbW9uLnYxLk9obGN2QmF0Y2gijgEKEUVuc3VyZURhdGFSZXF1ZXN0EhAKCGV4Y2hhbmdlGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSEQoJdGltZWZyYW1lGAMgASgJEioKBXJhbmdlGAQgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USFwoPc3RhcnR1cF9jYW5kbGVzGAUgASgFIl0KEkVuc3VyZURhdGFSZXNwb25zZRIuCgZzZXJpZXMYASADKAsyHi50cmFkYWkuZGF0YS52MS5TZXJpZXNNZXRhZGF0YRIXCg9jYW5kbGVzX2ZldGNoZWQYAiABKAMiXQoVQ2hlY2tGcmVzaG5lc3NSZXF1ZXN0EisKBnNlcmllcxgBIAMoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5EhcKD21heF9hZ2VfcGVyaW9kcxgCIAEoBSK3AQoPU2VyaWVzRnJlc2huZXNzEisKBnNlcmllcxgBIAEoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5Ei8KC2xhc3RfY2FuZGxlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgthZ2Vfc2Vjb25kcxgDIAEoARIxCgd2ZXJkaWN0GAQgASgOMiAudHJhZGFpLmRhdGEudjEuRnJlc2huZXNzVmVyZGljdCJ5ChZDaGVja0ZyZXNobmVzc1Jlc3BvbnNlEi8KBnNlcmllcxgBIAMoCzIfLnRyYWRhaS5kYXRhLnYxLlNlcmllc0ZyZXNobmVzcxIuCgpjaGVja2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ1CgNHYXASKQoFYWZ0ZXIYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmJlZm9yZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPbWlzc2luZ19jYW5kbGVzGAMgASgDIuYBCg5TZXJpZXNNZXRhZGF0YRIrCgZzZXJpZXMYASABKAsyGy50cmFkYWkuY29tbW9uLnYxLlNlcmllc0tleRIwCgxmaXJzdF9jYW5kbGUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2xhc3RfY2FuZGxlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVjb3VudBgEIAEoAxIhCgRnYXBzGAUgAygLMhMudHJhZGFpLmRhdGEudjEuR2FwEhIKCnNpemVfYnl0ZXMYBiABKAMiUAoZR2V0RGF0YXNldE1ldGFkYXRhUmVxdWVzdBIQCghleGNoYW5nZRgBIAEoCRIOCgZzeW1ib2wYAiABKAkSEQoJdGltZWZyYW1lGAMgASgJIkwKGkdldERhdGFzZXRNZXRhZGF0YVJlc3BvbnNlEi4KBnNlcmllcxgBIAMoCzIeLnRyYWRhaS5kYXRhLnYxLlNlcmllc01ldGFkYXRhIjUKEkxpc3RNYXJrZXRzUmVxdWVzdBIQCghleGNoYW5nZRgBIAEoCRINCgVxdW90ZRgCIAEoCSKWAQoTTGlzdE1hcmtldHNSZXNwb25zZRIQCghleGNoYW5nZRgBIAEoCRIpCgdtYXJrZXRzGAIgAygLMhgudHJhZGFpLmNvbW1vbi52MS5NYXJrZXQSEgoKdGltZWZyYW1lcxgDIAMoCRIuCgpmZXRjaGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ9ChFJbXBvcnREYXRhUmVxdWVzdBIrCgZzZXJpZXMYASABKAsyGy50cmFkYWkuY29tbW9uLnYxLlNlcmllc0tleRIqCgZmb3JtYXQYAiABKA4yGi50cmFkYWkuZGF0YS52MS5EYXRhRm9ybWF0Eg8KB2NvbnRlbnQYAyABKAwieQoSSW1wb3J0RGF0YVJlc3BvbnNlEi4KBnNlcmllcxgBIAEoCzIeLnRyYWRhaS5kYXRhLnYxLlNlcmllc01ldGFkYXRhEhgKEGNhbmRsZXNfaW1wb3J0ZWQYAiABKAMSGQoRZHVwbGljYXRlc19tZXJnZWQYAyABKAMimAEKEUV4cG9ydERhdGFSZXF1ZXN0EisKBnNlcmllcxgBIAEoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5EioKBXJhbmdlGAIgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USKgoGZm9ybWF0GAMgASgOMhoudHJhZGFpLmRhdGEudjEuRGF0YUZvcm1hdCJSChJFeHBvcnREYXRhUmVzcG9uc2USDwoHY29udGVudBgBIAEoDBIRCglmaWxlX25hbWUYAiABKAkSGAoQY2FuZGxlc19leHBvcnRlZBgDIAEoAyqIAQoJU3luY1BoYXNlEhoKFlNZTkNfUEhBU0VfVU5TUEVDSUZJRUQQABIZChVTWU5DX1BIQVNFX1ZBTElEQVRJTkcQARIXChNTWU5DX1BIQVNFX0ZFVENISU5HEAISFgoSU1lOQ19QSEFTRV9XUklUSU5HEAMSEwoPU1lOQ19QSEFTRV9ET05FEAQqjgEKEEZyZXNobmVzc1ZlcmRpY3QSIQodRlJFU0hORVNTX1ZFUkRJQ1RfVU5TUEVDSUZJRUQQABIbChdGUkVTSE5FU1NfVkVSRElDVF9GUkVTSBABEhsKF0ZSRVNITkVTU19WRVJESUNUX1NUQUxFEAISHQoZRlJFU0hORVNTX1ZFUkRJQ1RfTUlTU0lORxADKqMBCgpEYXRhRm9ybWF0EhsKF0RBVEFfRk9STUFUX1VOU1BFQ0lGSUVEEAASHgoaREFUQV9GT1JNQVRfRlJFUVRSQURFX0pTT04QARIgChxEQVRBX0ZPUk1BVF9GUkVRVFJBREVfSlNPTkdaEAISIQodREFUQV9GT1JNQVRfRlJFUVRSQURFX0ZFQVRIRVIQAxITCg9EQVRBX0ZPUk1BVF9DU1YQBDLhBQoVRGF0YUNvbGxlY3Rpb25TZXJ2aWNlElIKCVN5bmNPaGxjdhIgLnRyYWRhaS5kYXRhLnYxLlN5bmNPaGxjdlJlcXVlc3QaIS50cmFkYWkuZGF0YS52MS5TeW5jT2hsY3ZSZXNwb25zZTABEk8KCEdldE9obGN2Eh8udHJhZGFpLmRhdGEudjEuR2V0T2hsY3ZSZXF1ZXN0GiAudHJhZGFpLmRhdGEudjEuR2V0T2hsY3ZSZXNwb25zZTABElMKCkVuc3VyZURhdGESIS50cmFkYWkuZGF0YS52MS5FbnN1cmVEYXRhUmVxdWVzdBoiLnRyYWRhaS5kYXRhLnYxLkVuc3VyZURhdGFSZXNwb25zZRJfCg5DaGVja0ZyZXNobmVzcxIlLnRyYWRhaS5kYXRhLnYxLkNoZWNrRnJlc2huZXNzUmVxdWVzdBomLnRyYWRhaS5kYXRhLnYxLkNoZWNrRnJlc2huZXNzUmVzcG9uc2USawoSR2V0RGF0YXNldE1ldGFkYXRhEikudHJhZGFpLmRhdGEudjEuR2V0RGF0YXNldE1ldGFkYXRhUmVxdWVzdBoqLnRyYWRhaS5kYXRhLnYxLkdldERhdGFzZXRNZXRhZGF0YVJlc3BvbnNlElYKC0xpc3RNYXJrZXRzEiIudHJhZGFpLmRhdGEudjEuTGlzdE1hcmtldHNSZXF1ZXN0GiMudHJhZGFpLmRhdGEudjEuTGlzdE1hcmtldHNSZXNwb25zZRJTCgpJbXBvcnREYXRhEiEudHJhZGFpLmRhdGEudjEuSW1wb3J0RGF0YVJlcXVlc3QaIi50cmFkYWkuZGF0YS52MS5JbXBvcnREYXRhUmVzcG9uc2USUwoKRXhwb3J0RGF0YRIhLnRyYWRhaS5kYXRhLnYxLkV4cG9ydERhdGFSZXF1ZXN0GiIudHJhZGFpLmRhdGEudjEuRXhwb3J0RGF0YVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_tradai_common_v1_common]);
+  fileDesc("CiR0cmFkYWkvZGF0YS92MS9kYXRhX2NvbGxlY3Rpb24ucHJvdG8SDnRyYWRhaS5kYXRhLnYxIooBChBTeW5jT2hsY3ZSZXF1ZXN0EhAKCGV4Y2hhbmdlGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSEQoJdGltZWZyYW1lGAMgASgJEioKBXJhbmdlGAQgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USFAoMZnVsbF9yZWZyZXNoGAUgASgIIskBChFTeW5jT2hsY3ZSZXNwb25zZRIOCgZzeW1ib2wYASABKAkSKAoFcGhhc2UYAiABKA4yGS50cmFkYWkuZGF0YS52MS5TeW5jUGhhc2USFwoPY2FuZGxlc19mZXRjaGVkGAMgASgDEhgKEGNhbmRsZXNfZXhwZWN0ZWQYBCABKAMSDwoHcGVyY2VudBgFIAEoARITCgtldGFfc2Vjb25kcxgGIAEoARIhCgRnYXBzGAcgAygLMhMudHJhZGFpLmRhdGEudjEuR2FwIrEBCg9HZXRPaGxjdlJlcXVlc3QSKwoGc2VyaWVzGAEgASgLMhsudHJhZGFpLmNvbW1vbi52MS5TZXJpZXNLZXkSKgoFcmFuZ2UYAiABKAsyGy50cmFkYWkuY29tbW9uLnYxLlRpbWVSYW5nZRISCgpiYXRjaF9zaXplGAMgASgFEjEKCGVuY29kaW5nGAQgASgOMh8udHJhZGFpLmNvbW1vbi52MS5PaGxjdkVuY29kaW5nIj8KEEdldE9obGN2UmVzcG9uc2USKwoFYmF0Y2gYASABKAsyHC50cmFkYWkuY29tbW9uLnYxLk9obGN2QmF0Y2gijgEKEUVuc3VyZURhdGFSZXF1ZXN0EhAKCGV4Y2hhbmdlGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSEQoJdGltZWZyYW1lGAMgASgJEioKBXJhbmdlGAQgASgLMhsudHJhZGFpLmNvbW1vbi52MS5UaW1lUmFuZ2USFwoPc3RhcnR1cF9jYW5kbGVzGAUgASgFIl0KEkVuc3VyZURhdGFSZXNwb25zZRIuCgZzZXJpZXMYASADKAsyHi50cmFkYWkuZGF0YS52MS5TZXJpZXNNZXRhZGF0YRIXCg9jYW5kbGVzX2ZldGNoZWQYAiABKAMiXQoVQ2hlY2tGcmVzaG5lc3NSZXF1ZXN0EisKBnNlcmllcxgBIAMoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5EhcKD21heF9hZ2VfcGVyaW9kcxgCIAEoBSK3AQoPU2VyaWVzRnJlc2huZXNzEisKBnNlcmllcxgBIAEoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5Ei8KC2xhc3RfY2FuZGxlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgthZ2Vfc2Vjb25kcxgDIAEoARIxCgd2ZXJkaWN0GAQgASgOMiAudHJhZGFpLmRhdGEudjEuRnJlc2huZXNzVmVyZGljdCKwAQoWQ2hlY2tGcmVzaG5lc3NSZXNwb25zZRIvCgZzZXJpZXMYASADKAsyHy50cmFkYWkuZGF0YS52MS5TZXJpZXNGcmVzaG5lc3MSLgoKY2hlY2tlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoOY29ycnVwdF9zZXJpZXMYAyADKAsyHS50cmFkYWkuZGF0YS52MS5Db3JydXB0U2VyaWVzIloKDUNvcnJ1cHRTZXJpZXMSKwoGc2VyaWVzGAEgASgLMhsudHJhZGFpLmNvbW1vbi52MS5TZXJpZXNLZXkSDAoEZmlsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkinAEKA0dhcBIpCgVhZnRlchgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoGYmVmb3JlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9taXNzaW5nX2NhbmRsZXMYAyABKAMSJQoEa2luZBgEIAEoDjIXLnRyYWRhaS5kYXRhLnYxLkdhcEtpbmQi5gEKDlNlcmllc01ldGFkYXRhEisKBnNlcmllcxgBIAEoCzIbLnRyYWRhaS5jb21tb24udjEuU2VyaWVzS2V5EjAKDGZpcnN0X2NhbmRsZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbGFzdF9jYW5kbGUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWNvdW50GAQgASgDEiEKBGdhcHMYBSADKAsyEy50cmFkYWkuZGF0YS52MS5HYXASEgoKc2l6ZV9ieXRlcxgGIAEoAyJQChlHZXREYXRhc2V0TWV0YWRhdGFSZXF1ZXN0EhAKCGV4Y2hhbmdlGAEgASgJEg4KBnN5bWJvbBgCIAEoCRIRCgl0aW1lZnJhbWUYAyABKAkigwEKGkdldERhdGFzZXRNZXRhZGF0YVJlc3BvbnNlEi4KBnNlcmllcxgBIAMoCzIeLnRyYWRhaS5kYXRhLnYxLlNlcmllc01ldGFkYXRhEjUKDmNvcnJ1cHRfc2VyaWVzGAIgAygLMh0udHJhZGFpLmRhdGEudjEuQ29ycnVwdFNlcmllcyI1ChJMaXN0TWFya2V0c1JlcXVlc3QSEAoIZXhjaGFuZ2UYASABKAkSDQoFcXVvdGUYAiABKAkilgEKE0xpc3RNYXJrZXRzUmVzcG9uc2USEAoIZXhjaGFuZ2UYASABKAkSKQoHbWFya2V0cxgCIAMoCzIYLnRyYWRhaS5jb21tb24udjEuTWFya2V0EhIKCnRpbWVmcmFtZXMYAyADKAkSLgoKZmV0Y2hlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifQoRSW1wb3J0RGF0YVJlcXVlc3QSKwoGc2VyaWVzGAEgASgLMhsudHJhZGFpLmNvbW1vbi52MS5TZXJpZXNLZXkSKgoGZm9ybWF0GAIgASgOMhoudHJhZGFpLmRhdGEudjEuRGF0YUZvcm1hdBIPCgdjb250ZW50GAMgASgMInkKEkltcG9ydERhdGFSZXNwb25zZRIuCgZzZXJpZXMYASABKAsyHi50cmFkYWkuZGF0YS52MS5TZXJpZXNNZXRhZGF0YRIYChBjYW5kbGVzX2ltcG9ydGVkGAIgASgDEhkKEWR1cGxpY2F0ZXNfbWVyZ2VkGAMgASgDIpgBChFFeHBvcnREYXRhUmVxdWVzdBIrCgZzZXJpZXMYASABKAsyGy50cmFkYWkuY29tbW9uLnYxLlNlcmllc0tleRIqCgVyYW5nZRgCIAEoCzIbLnRyYWRhaS5jb21tb24udjEuVGltZVJhbmdlEioKBmZvcm1hdBgDIAEoDjIaLnRyYWRhaS5kYXRhLnYxLkRhdGFGb3JtYXQiUgoSRXhwb3J0RGF0YVJlc3BvbnNlEg8KB2NvbnRlbnQYASABKAwSEQoJZmlsZV9uYW1lGAIgASgJEhgKEGNhbmRsZXNfZXhwb3J0ZWQYAyABKAMqiAEKCVN5bmNQaGFzZRIaChZTWU5DX1BIQVNFX1VOU1BFQ0lGSUVEEAASGQoVU1lOQ19QSEFTRV9WQUxJREFUSU5HEAESFwoTU1lOQ19QSEFTRV9GRVRDSElORxACEhYKElNZTkNfUEhBU0VfV1JJVElORxADEhMKD1NZTkNfUEhBU0VfRE9ORRAEKo4BChBGcmVzaG5lc3NWZXJkaWN0EiEKHUZSRVNITkVTU19WRVJESUNUX1VOU1BFQ0lGSUVEEAASGwoXRlJFU0hORVNTX1ZFUkRJQ1RfRlJFU0gQARIbChdGUkVTSE5FU1NfVkVSRElDVF9TVEFMRRACEh0KGUZSRVNITkVTU19WRVJESUNUX01JU1NJTkcQAypSCgdHYXBLaW5kEhgKFEdBUF9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRR0FQX0tJTkRfRVhDSEFOR0UQARIWChJHQVBfS0lORF9VTkZFVENIRUQQAiqjAQoKRGF0YUZvcm1hdBIbChdEQVRBX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh4KGkRBVEFfRk9STUFUX0ZSRVFUUkFERV9KU09OEAESIAocREFUQV9GT1JNQVRfRlJFUVRSQURFX0pTT05HWhACEiEKHURBVEFfRk9STUFUX0ZSRVFUUkFERV9GRUFUSEVSEAMSEwoPREFUQV9GT1JNQVRfQ1NWEAQy4QUKFURhdGFDb2xsZWN0aW9uU2VydmljZRJSCglTeW5jT2hsY3YSIC50cmFkYWkuZGF0YS52MS5TeW5jT2hsY3ZSZXF1ZXN0GiEudHJhZGFpLmRhdGEudjEuU3luY09obGN2UmVzcG9uc2UwARJPCghHZXRPaGxjdhIfLnRyYWRhaS5kYXRhLnYxLkdldE9obGN2UmVxdWVzdBogLnRyYWRhaS5kYXRhLnYxLkdldE9obGN2UmVzcG9uc2UwARJTCgpFbnN1cmVEYXRhEiEudHJhZGFpLmRhdGEudjEuRW5zdXJlRGF0YVJlcXVlc3QaIi50cmFkYWkuZGF0YS52MS5FbnN1cmVEYXRhUmVzcG9uc2USXwoOQ2hlY2tGcmVzaG5lc3MSJS50cmFkYWkuZGF0YS52MS5DaGVja0ZyZXNobmVzc1JlcXVlc3QaJi50cmFkYWkuZGF0YS52MS5DaGVja0ZyZXNobmVzc1Jlc3BvbnNlEmsKEkdldERhdGFzZXRNZXRhZGF0YRIpLnRyYWRhaS5kYXRhLnYxLkdldERhdGFzZXRNZXRhZGF0YVJlcXVlc3QaKi50cmFkYWkuZGF0YS52MS5HZXREYXRhc2V0TWV0YWRhdGFSZXNwb25zZRJWCgtMaXN0TWFya2V0cxIiLnRyYWRhaS5kYXRhLnYxLkxpc3RNYXJrZXRzUmVxdWVzdBojLnRyYWRhaS5kYXRhLnYxLkxpc3RNYXJrZXRzUmVzcG9uc2USUwoKSW1wb3J0RGF0YRIhLnRyYWRhaS5kYXRhLnYxLkltcG9ydERhdGFSZXF1ZXN0GiIudHJhZGFpLmRhdGEudjEuSW1wb3J0RGF0YVJlc3BvbnNlElMKCkV4cG9ydERhdGESIS50cmFkYWkuZGF0YS52MS5FeHBvcnREYXRhUmVxdWVzdBoiLnRyYWRhaS5kYXRhLnYxLkV4cG9ydERhdGFSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tradai_common_v1_common]);
 
 /**
  * @generated from message tradai.data.v1.SyncOhlcvRequest
@@ -236,7 +236,9 @@ export const EnsureDataResponseSchema: GenMessage<EnsureDataResponse> = /*@__PUR
  */
 export type CheckFreshnessRequest = Message<"tradai.data.v1.CheckFreshnessRequest"> & {
   /**
-   * Series to check; empty means every stored series.
+   * Series to check; empty means every stored series. A named series whose manifest is corrupt
+   * fails the call with DATA_LOSS naming its file and how to repair it; with the list empty,
+   * corrupt series are reported in CheckFreshnessResponse.corrupt_series instead.
    *
    * @generated from field: repeated tradai.common.v1.SeriesKey series = 1;
    */
@@ -295,6 +297,8 @@ export const SeriesFreshnessSchema: GenMessage<SeriesFreshness> = /*@__PURE__*/
  */
 export type CheckFreshnessResponse = Message<"tradai.data.v1.CheckFreshnessResponse"> & {
   /**
+   * The healthy series (every stored one when the request named none).
+   *
    * @generated from field: repeated tradai.data.v1.SeriesFreshness series = 1;
    */
   series: SeriesFreshness[];
@@ -303,6 +307,14 @@ export type CheckFreshnessResponse = Message<"tradai.data.v1.CheckFreshnessRespo
    * @generated from field: google.protobuf.Timestamp checked_at = 2;
    */
   checkedAt?: Timestamp | undefined;
+
+  /**
+   * Stored series whose metadata cannot be read, so they have no freshness; only set when the
+   * request named no series (a named corrupt series fails the call with DATA_LOSS).
+   *
+   * @generated from field: repeated tradai.data.v1.CorruptSeries corrupt_series = 3;
+   */
+  corruptSeries: CorruptSeries[];
 };
 
 /**
@@ -311,6 +323,42 @@ export type CheckFreshnessResponse = Message<"tradai.data.v1.CheckFreshnessRespo
  */
 export const CheckFreshnessResponseSchema: GenMessage<CheckFreshnessResponse> = /*@__PURE__*/
   messageDesc(file_tradai_data_v1_data_collection, 8);
+
+/**
+ * A stored series whose metadata (its manifest) cannot be read. Listings report it here instead
+ * of failing as a whole or leaving it out silently; the other series are unaffected.
+ *
+ * @generated from message tradai.data.v1.CorruptSeries
+ */
+export type CorruptSeries = Message<"tradai.data.v1.CorruptSeries"> & {
+  /**
+   * @generated from field: tradai.common.v1.SeriesKey series = 1;
+   */
+  series?: SeriesKey | undefined;
+
+  /**
+   * The unreadable file, relative to the store (e.g. "binance/BTC%2FUSDT/1h/manifest.json"; S3:
+   * "s3://<bucket>/<prefix>binance/BTC%2FUSDT/1h/manifest.json"), never the server's own path.
+   *
+   * @generated from field: string file = 2;
+   */
+  file: string;
+
+  /**
+   * What is wrong and how to repair it: delete the series' files (the directory of `file`) from
+   * the store, then sync or import the series again.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message tradai.data.v1.CorruptSeries.
+ * Use `create(CorruptSeriesSchema)` to create a new message.
+ */
+export const CorruptSeriesSchema: GenMessage<CorruptSeries> = /*@__PURE__*/
+  messageDesc(file_tradai_data_v1_data_collection, 9);
 
 /**
  * @generated from message tradai.data.v1.Gap
@@ -332,6 +380,11 @@ export type Gap = Message<"tradai.data.v1.Gap"> & {
    * @generated from field: int64 missing_candles = 3;
    */
   missingCandles: bigint;
+
+  /**
+   * @generated from field: tradai.data.v1.GapKind kind = 4;
+   */
+  kind: GapKind;
 };
 
 /**
@@ -339,7 +392,7 @@ export type Gap = Message<"tradai.data.v1.Gap"> & {
  * Use `create(GapSchema)` to create a new message.
  */
 export const GapSchema: GenMessage<Gap> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 9);
+  messageDesc(file_tradai_data_v1_data_collection, 10);
 
 /**
  * @generated from message tradai.data.v1.SeriesMetadata
@@ -383,14 +436,15 @@ export type SeriesMetadata = Message<"tradai.data.v1.SeriesMetadata"> & {
  * Use `create(SeriesMetadataSchema)` to create a new message.
  */
 export const SeriesMetadataSchema: GenMessage<SeriesMetadata> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 10);
+  messageDesc(file_tradai_data_v1_data_collection, 11);
 
 /**
  * @generated from message tradai.data.v1.GetDatasetMetadataRequest
  */
 export type GetDatasetMetadataRequest = Message<"tradai.data.v1.GetDatasetMetadataRequest"> & {
   /**
-   * Filters; empty fields match everything.
+   * Filters; empty fields match everything. With all three set the request names one series: if
+   * its manifest is corrupt the call fails with DATA_LOSS naming the file and how to repair it.
    *
    * @generated from field: string exchange = 1;
    */
@@ -412,16 +466,25 @@ export type GetDatasetMetadataRequest = Message<"tradai.data.v1.GetDatasetMetada
  * Use `create(GetDatasetMetadataRequestSchema)` to create a new message.
  */
 export const GetDatasetMetadataRequestSchema: GenMessage<GetDatasetMetadataRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 11);
+  messageDesc(file_tradai_data_v1_data_collection, 12);
 
 /**
  * @generated from message tradai.data.v1.GetDatasetMetadataResponse
  */
 export type GetDatasetMetadataResponse = Message<"tradai.data.v1.GetDatasetMetadataResponse"> & {
   /**
+   * The healthy series matching the filters, ordered by exchange, symbol and timeframe.
+   *
    * @generated from field: repeated tradai.data.v1.SeriesMetadata series = 1;
    */
   series: SeriesMetadata[];
+
+  /**
+   * Series matching the filters whose metadata cannot be read (listed apart, never left out).
+   *
+   * @generated from field: repeated tradai.data.v1.CorruptSeries corrupt_series = 2;
+   */
+  corruptSeries: CorruptSeries[];
 };
 
 /**
@@ -429,7 +492,7 @@ export type GetDatasetMetadataResponse = Message<"tradai.data.v1.GetDatasetMetad
  * Use `create(GetDatasetMetadataResponseSchema)` to create a new message.
  */
 export const GetDatasetMetadataResponseSchema: GenMessage<GetDatasetMetadataResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 12);
+  messageDesc(file_tradai_data_v1_data_collection, 13);
 
 /**
  * @generated from message tradai.data.v1.ListMarketsRequest
@@ -453,7 +516,7 @@ export type ListMarketsRequest = Message<"tradai.data.v1.ListMarketsRequest"> & 
  * Use `create(ListMarketsRequestSchema)` to create a new message.
  */
 export const ListMarketsRequestSchema: GenMessage<ListMarketsRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 13);
+  messageDesc(file_tradai_data_v1_data_collection, 14);
 
 /**
  * @generated from message tradai.data.v1.ListMarketsResponse
@@ -487,7 +550,7 @@ export type ListMarketsResponse = Message<"tradai.data.v1.ListMarketsResponse"> 
  * Use `create(ListMarketsResponseSchema)` to create a new message.
  */
 export const ListMarketsResponseSchema: GenMessage<ListMarketsResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 14);
+  messageDesc(file_tradai_data_v1_data_collection, 15);
 
 /**
  * @generated from message tradai.data.v1.ImportDataRequest
@@ -516,7 +579,7 @@ export type ImportDataRequest = Message<"tradai.data.v1.ImportDataRequest"> & {
  * Use `create(ImportDataRequestSchema)` to create a new message.
  */
 export const ImportDataRequestSchema: GenMessage<ImportDataRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 15);
+  messageDesc(file_tradai_data_v1_data_collection, 16);
 
 /**
  * @generated from message tradai.data.v1.ImportDataResponse
@@ -545,7 +608,7 @@ export type ImportDataResponse = Message<"tradai.data.v1.ImportDataResponse"> & 
  * Use `create(ImportDataResponseSchema)` to create a new message.
  */
 export const ImportDataResponseSchema: GenMessage<ImportDataResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 16);
+  messageDesc(file_tradai_data_v1_data_collection, 17);
 
 /**
  * @generated from message tradai.data.v1.ExportDataRequest
@@ -572,7 +635,7 @@ export type ExportDataRequest = Message<"tradai.data.v1.ExportDataRequest"> & {
  * Use `create(ExportDataRequestSchema)` to create a new message.
  */
 export const ExportDataRequestSchema: GenMessage<ExportDataRequest> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 17);
+  messageDesc(file_tradai_data_v1_data_collection, 18);
 
 /**
  * @generated from message tradai.data.v1.ExportDataResponse
@@ -599,7 +662,7 @@ export type ExportDataResponse = Message<"tradai.data.v1.ExportDataResponse"> & 
  * Use `create(ExportDataResponseSchema)` to create a new message.
  */
 export const ExportDataResponseSchema: GenMessage<ExportDataResponse> = /*@__PURE__*/
-  messageDesc(file_tradai_data_v1_data_collection, 18);
+  messageDesc(file_tradai_data_v1_data_collection, 19);
 
 /**
  * @generated from enum tradai.data.v1.SyncPhase
@@ -669,6 +732,44 @@ export const FreshnessVerdictSchema: GenEnum<FreshnessVerdict> = /*@__PURE__*/
   enumDesc(file_tradai_data_v1_data_collection, 1);
 
 /**
+ * Why candles are missing inside a gap.
+ *
+ * @generated from enum tradai.data.v1.GapKind
+ */
+export enum GapKind {
+  /**
+   * Not known (a server that predates gap kinds).
+   *
+   * @generated from enum value: GAP_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Confirmed empty: a sync asked the exchange for these candles and it returned later ones
+   * instead (an exchange outage, or the time before the symbol was listed). Syncs and EnsureData
+   * never ask for them again; Freqtrade-style filling is the only way to get candles there.
+   *
+   * @generated from enum value: GAP_KIND_EXCHANGE = 1;
+   */
+  EXCHANGE = 1,
+
+  /**
+   * At least part of the gap was never fetched from the exchange (left by syncs of separate
+   * ranges, by imports or by an interrupted sync): the next SyncOhlcv or EnsureData covering it
+   * fetches it.
+   *
+   * @generated from enum value: GAP_KIND_UNFETCHED = 2;
+   */
+  UNFETCHED = 2,
+}
+
+/**
+ * Describes the enum tradai.data.v1.GapKind.
+ */
+export const GapKindSchema: GenEnum<GapKind> = /*@__PURE__*/
+  enumDesc(file_tradai_data_v1_data_collection, 2);
+
+/**
  * @generated from enum tradai.data.v1.DataFormat
  */
 export enum DataFormat {
@@ -710,7 +811,7 @@ export enum DataFormat {
  * Describes the enum tradai.data.v1.DataFormat.
  */
 export const DataFormatSchema: GenEnum<DataFormat> = /*@__PURE__*/
-  enumDesc(file_tradai_data_v1_data_collection, 2);
+  enumDesc(file_tradai_data_v1_data_collection, 3);
 
 /**
  * @generated from service tradai.data.v1.DataCollectionService
@@ -749,7 +850,8 @@ export const DataCollectionService: GenService<{
     output: typeof EnsureDataResponseSchema;
   },
   /**
-   * Age of the latest stored candle of each series against its timeframe.
+   * Age of the latest stored candle of each series against its timeframe. Listing every stored
+   * series reports corrupt ones in `corrupt_series`; naming a corrupt series fails with DATA_LOSS.
    *
    * @generated from rpc tradai.data.v1.DataCollectionService.CheckFreshness
    */
@@ -759,7 +861,8 @@ export const DataCollectionService: GenService<{
     output: typeof CheckFreshnessResponseSchema;
   },
   /**
-   * What is stored: first/last candle, count and gaps per series.
+   * What is stored: first/last candle, count and gaps per series. A listing reports corrupt series
+   * in `corrupt_series`; a request naming exactly one corrupt series fails with DATA_LOSS.
    *
    * @generated from rpc tradai.data.v1.DataCollectionService.GetDatasetMetadata
    */
