@@ -2,7 +2,15 @@
 // strategy service (validation) and data collection (EnsureData downloading through ccxt from a
 // Binance REST simulator serving the real candles) → executor (LOCAL worker pool, or BullMQ on
 // Redis with a separate worker process) → worker (engine) → result store + MLflow.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { hostname } from "node:os";
+import { createSqliteWorkflowStateRepository } from "@tradai/backtest";
+import { ConnectError, Code } from "@connectrpc/connect";
+import { createServiceClient, violationsOf } from "@tradai/common";
+import { BacktestService } from "@tradai/proto";
+import { toJson } from "@bufbuild/protobuf";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createMlflowClient } from "@tradai/mlflow";
@@ -119,9 +127,11 @@ afterAll(async () => {
 
 describe("LOCAL executor (worker processes, no Redis)", () => {
   let base: string;
+  let backtestUrl: string;
   beforeAll(async () => {
     const stack = await startBacktestStack("local", { BACKEND_EXECUTOR_MODE: "LOCAL" });
     base = stack.gateway.url;
+    backtestUrl = stack.backtest.url;
   }, 60_000);
 
   it("runs a submitted backtest to COMPLETED with a result, metrics and an MLflow run", async () => {
@@ -222,6 +232,71 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
       (await (await fetch(`${base}/api/v1/backtests?page_size=500`)).json()) as { backtests: unknown[] }
     ).backtests.length;
     expect(after).toBe(before);
+  });
+
+  it("uses Freqtrade's defaults (stake_amount unlimited, max_open_trades 3) when the body leaves them out", async () => {
+    const submitted = await post(
+      base,
+      submitBody({ stake_amount: undefined, max_open_trades: undefined, timerange: "20250103-20250110" }),
+    );
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+    const job = await waitForJob(base, String(submitted.body.job_id), ["COMPLETED", "FAILED"]);
+    expect(job.error).toBeNull();
+    expect(job.status).toBe("COMPLETED");
+    expect(job.config).toMatchObject({ stake_amount: "unlimited", max_open_trades: 3 });
+  });
+
+  it("rejects an unknown strategy version, out-of-range params and an empty timerange over REST, naming field, expected and found", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ strategy_version: "no-such-version" }, "strategy_version"],
+      [{ params: { buyRsi: 999 } }, "params.buyRsi"],
+      [{ timerange: "" }, "timerange"],
+    ];
+    for (const [overrides, field] of cases) {
+      const response = await post(base, submitBody(overrides));
+      expect(response.status, JSON.stringify(response.body)).toBe(400);
+      expect(response.body.code).toBe("invalid_argument");
+      const errors = response.body.errors as Record<string, string>[];
+      const violation = errors.find((error) => error.field === field);
+      expect(violation, JSON.stringify(errors)).toBeDefined();
+      expect(violation?.expected ?? "").not.toBe("");
+      expect(violation?.found ?? "").not.toBe("");
+    }
+  });
+
+  it("rejects the same bad input over gRPC (Connect) with INVALID_ARGUMENT and the field violations in the error", async () => {
+    const client = createServiceClient(BacktestService, backtestUrl, { timeoutMs: 20_000 });
+    const config = {
+      strategy: "SampleStrategy",
+      exchange: "binance",
+      pairs: ["BTC/USDT"],
+      timeframe: "5m",
+      timerange: "20250101-20250115",
+      stakeAmount: "100",
+      maxOpenTrades: 1,
+    };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ strategyVersion: "no-such-version" }, "strategy_version"],
+      [{ params: { buyRsi: 999 } }, "params.buyRsi"],
+      [{ timerange: "" }, "timerange"],
+    ];
+    for (const [overrides, field] of cases) {
+      const error = await client.submitBacktest({ config: { ...config, ...overrides } }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ConnectError);
+      expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+      const violation = violationsOf(error as ConnectError).find((item) => item.field === field);
+      expect(violation, (error as ConnectError).message).toBeDefined();
+      // The same violations as a Connect error detail (google.protobuf.Struct), not only metadata.
+      const [detail] = (error as ConnectError).findDetails(StructSchema);
+      const fromDetail = (toJson(StructSchema, detail!) as { violations: Record<string, string>[] })
+        .violations;
+      expect(fromDetail.find((item) => item.field === field)).toEqual(violation);
+      expect(violation?.expected ?? "").not.toBe("");
+      expect(violation?.found ?? "").not.toBe("");
+    }
   });
 
   it("cancels a queued job", async () => {
@@ -336,4 +411,76 @@ describe.runIf(redisUrl)("QUEUE executor (BullMQ on Redis, separate worker proce
     expect(gatewayClient?.service).toBe("gateway");
     expect(byId.get(gatewayClient?.parentSpanId ?? "")?.name).toBe("POST /api/v1/backtest");
   });
+});
+
+describe("an executor that is not configured (dev mode)", () => {
+  it("answers 412 naming the missing BACKEND_* variables, before validation and EnsureData, leaving no job", async () => {
+    const stack = await startBacktestStack("unconfigured", { BACKEND_EXECUTOR_MODE: "ECS" });
+    // An unknown strategy and an unknown pair: had validation or EnsureData run, they would answer 400/404.
+    const simulatorRequests = simulator.requests.length;
+    const response = await post(
+      stack.gateway.url,
+      submitBody({ strategy: "NoSuchStrategy", pairs: ["NOPE/USDT"], timerange: "20240101-20240201" }),
+    );
+    expect(response.status).toBe(412);
+    expect(response.body.detail).toBe(
+      "backtests are disabled: executor ECS is not configured: expected BACKEND_ECS_CLUSTER, BACKEND_ECS_SUBNETS, BACKEND_ECS_SECURITY_GROUPS, BACKEND_ECS_TASK_DEFINITION, BACKEND_AWS_REGION to be set, got nothing",
+    );
+    expect((response.body.errors as { field: string }[]).map((error) => error.field)).toEqual([
+      "BACKEND_ECS_CLUSTER",
+      "BACKEND_ECS_SUBNETS",
+      "BACKEND_ECS_SECURITY_GROUPS",
+      "BACKEND_ECS_TASK_DEFINITION",
+      "BACKEND_AWS_REGION",
+    ]);
+    const list = (await (await fetch(`${stack.gateway.url}/api/v1/backtests`)).json()) as {
+      backtests: unknown[];
+    };
+    expect(list.backtests).toEqual([]);
+    // No data was downloaded for it: the exchange was not asked anything.
+    expect(simulator.requests.length).toBe(simulatorRequests);
+  }, 60_000);
+});
+
+describe("LOCAL executor after a restart of the backtest service", () => {
+  it("runs the QUEUED job a stopped instance never dispatched, and fails an orphaned RUNNING one", async () => {
+    // First instance: its worker pool never becomes ready (a stand-in worker that ignores jobs), so
+    // the submitted job stays QUEUED when the instance stops.
+    const stalledWorker = path.join(stateDir, "stalled-worker.mjs");
+    writeFileSync(
+      stalledWorker,
+      'process.on("message", (m) => { if (m.type === "shutdown") process.exit(0); });\n',
+    );
+    const first = await startBacktestStack("restart", {
+      BACKEND_EXECUTOR_MODE: "LOCAL",
+      BACKEND_WORKER_ENTRY: stalledWorker,
+    });
+    const submitted = await post(first.gateway.url, submitBody({ timerange: "20250104-20250112" }));
+    expect(submitted.status).toBe(202);
+    const jobId = String(submitted.body.job_id);
+    await first.backtest.stop();
+    await first.gateway.stop();
+    // A job its previous instance left RUNNING, whose worker process is gone (a pid that has exited).
+    const orphanPid = spawnSync(process.execPath, ["-e", ""]).pid;
+    const store = createSqliteWorkflowStateRepository({ path: path.join(first.dir, "state.db") });
+    expect((await store.get(jobId))?.status).toBe("QUEUED");
+    const { job: orphaned } = await store.create({
+      config: (await store.get(jobId))!.config,
+      executor: "LOCAL/SUBPROCESS",
+    });
+    await store.transition(orphaned.jobId, { to: "RUNNING", workerId: `${hostname()}:${orphanPid}` });
+    await store.close();
+    const orphanId = orphaned.jobId;
+
+    // Second instance on the same store, with real workers.
+    const second = await startBacktestStack("restart", { BACKEND_EXECUTOR_MODE: "LOCAL" });
+    const job = await waitForJob(second.gateway.url, jobId, ["COMPLETED", "FAILED"]);
+    expect(job.error).toBeNull();
+    expect(job.status).toBe("COMPLETED");
+    const orphan = await waitForJob(second.gateway.url, orphanId, ["FAILED", "COMPLETED"]);
+    expect(orphan.status).toBe("FAILED");
+    expect(orphan.error).toBe(
+      `worker ${hostname()}:${orphanPid} is gone: the backtest service restarted while the job ran; submit it again to re-run it`,
+    );
+  }, 120_000);
 });

@@ -2,7 +2,7 @@
 // the spec's API and Freqtrade's.
 import { timestampDate, timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { toProblemDetails } from "@tradai/common";
+import { invalidArgument, toProblemDetails } from "@tradai/common";
 import { JobStatus, type BacktestJob } from "@tradai/proto";
 import type { FastifyInstance } from "fastify";
 import type { ServiceDirectory } from "../service-directory";
@@ -56,15 +56,14 @@ const submitSchema = {
     pairs: { type: "array", minItems: 1, items: { type: "string", minLength: 3 } },
     timeframe: { type: "string", minLength: 2 },
     timerange: { type: "string", description: "Freqtrade syntax: YYYYMMDD-YYYYMMDD" },
+    // Checked by stakeAmountOf: a JSON-schema anyOf reports one error per branch (three entries
+    // for one bad value); one entry saying what is expected reads better.
     stake_amount: {
-      anyOf: [
-        { type: "number", exclusiveMinimum: 0 },
-        { type: "string", const: "unlimited" },
-      ],
+      description: 'a positive number in the stake currency, or "unlimited" (default "unlimited")',
     },
     stake_currency: { type: "string" },
     dry_run_wallet: { type: "number", exclusiveMinimum: 0 },
-    max_open_trades: { type: "integer", minimum: -1 },
+    max_open_trades: { type: "integer", minimum: -1, description: "-1 = unlimited; default 3" },
     fee: { type: "number", minimum: 0, maximum: 0.1 },
     params: { type: "object" },
     timeframe_detail: { type: "string" },
@@ -79,7 +78,7 @@ interface SubmitBody {
   pairs: string[];
   timeframe: string;
   timerange: string;
-  stake_amount?: number | "unlimited";
+  stake_amount?: unknown;
   stake_currency?: string;
   dry_run_wallet?: number;
   max_open_trades?: number;
@@ -87,6 +86,36 @@ interface SubmitBody {
   params?: Record<string, unknown>;
   timeframe_detail?: string;
   idempotency_key?: string;
+}
+
+/** stake_amount: a positive number or "unlimited"; one field violation otherwise. */
+function stakeAmountOf(value: unknown): string {
+  if (value === undefined || value === "unlimited") return "unlimited";
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) return String(value);
+  throw invalidArgument('invalid request: body/stake_amount must be a positive number or "unlimited"', [
+    {
+      field: "body.stake_amount",
+      message: 'must be a positive number or "unlimited"',
+      expected: 'a positive number or "unlimited"',
+      found: JSON.stringify(value),
+    },
+  ]);
+}
+
+/**
+ * max_open_trades: -1 (unlimited) or at least 1; absent means the default (3). 0 is refused here:
+ * the contract's 0 means "unset", so a 0 sent on purpose would silently become 3.
+ */
+function maxOpenTradesOf(value: number | undefined): number {
+  if (value !== 0) return value ?? 0;
+  throw invalidArgument("invalid request: body/max_open_trades must be -1 (unlimited) or at least 1", [
+    {
+      field: "body.max_open_trades",
+      message: "must be -1 (unlimited) or at least 1",
+      expected: "-1 (unlimited) or an integer >= 1",
+      found: "0",
+    },
+  ]);
 }
 
 export function registerBacktestRoutes(app: FastifyInstance, services: ServiceDirectory): void {
@@ -103,10 +132,10 @@ export function registerBacktestRoutes(app: FastifyInstance, services: ServiceDi
           pairs: body.pairs,
           timeframe: body.timeframe,
           timerange: body.timerange,
-          stakeAmount: String(body.stake_amount ?? "unlimited"),
+          stakeAmount: stakeAmountOf(body.stake_amount),
           stakeCurrency: body.stake_currency ?? "",
           dryRunWallet: body.dry_run_wallet ?? 0,
-          maxOpenTrades: body.max_open_trades ?? 0,
+          maxOpenTrades: maxOpenTradesOf(body.max_open_trades),
           ...(body.fee === undefined ? {} : { fee: body.fee }),
           params: (body.params ?? {}) as JsonObject,
           timeframeDetail: body.timeframe_detail ?? "",

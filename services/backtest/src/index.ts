@@ -29,6 +29,10 @@ export {
 } from "./core/workflow-state-repository";
 export { createSqliteWorkflowStateRepository } from "./infrastructure/sqlite-workflow-state-repository";
 export { createPostgresWorkflowStateRepository } from "./infrastructure/postgres-workflow-state-repository";
+export {
+  createDynamoDbWorkflowStateRepository,
+  workflowStateTableDefinition,
+} from "./infrastructure/dynamodb-workflow-state-repository";
 export { createLocalSubprocessSubmitter } from "./infrastructure/local-subprocess-submitter";
 export { createLocalDockerSubmitter } from "./infrastructure/local-docker-submitter";
 export {

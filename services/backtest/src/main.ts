@@ -1,6 +1,5 @@
 // BacktestService (port 8001): job orchestration of the spec's backend-api (§3.1, §4).
 import { createAwsClients } from "@tradai/aws";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { registerService, runService } from "@tradai/common";
 import { BacktestService } from "@tradai/proto";
 import { createBacktestHandlers } from "./api/backtest-handlers";
@@ -15,6 +14,7 @@ import { createResultStore } from "./infrastructure/result-store";
 import { createEnsuredDataCache } from "./core/ensured-data-cache";
 import { createMarketDataClient, createStrategyCatalogClient } from "./infrastructure/service-clients";
 import { createSqliteWorkflowStateRepository } from "./infrastructure/sqlite-workflow-state-repository";
+import { workerEnv } from "./infrastructure/worker-env";
 
 function awsFor(settings: BacktestSettings) {
   return createAwsClients({
@@ -41,21 +41,6 @@ async function openRepository(settings: BacktestSettings): Promise<WorkflowState
   }
 }
 
-/** Env for LOCAL workers (processes or containers): the same stores the service uses. */
-function workerEnv(settings: BacktestSettings): Record<string, string> {
-  return {
-    WORKER_STATE_STORE: settings.stateStore === "dynamodb" ? "sqlite" : settings.stateStore,
-    WORKER_SQLITE_PATH: settings.sqlitePath,
-    ...(settings.postgresUrl === undefined ? {} : { WORKER_POSTGRES_URL: settings.postgresUrl }),
-    WORKER_RESULT_STORE: settings.resultStore,
-    WORKER_STRATEGY_SERVICE_URL: settings.strategyServiceUrl,
-    WORKER_DATA_COLLECTION_URL: settings.dataCollectionUrl,
-    ...(settings.mlflowTrackingUri === undefined
-      ? {}
-      : { WORKER_MLFLOW_TRACKING_URI: settings.mlflowTrackingUri }),
-  };
-}
-
 await runService({
   name: "backtest",
   prefix: "BACKEND_",
@@ -66,7 +51,7 @@ await runService({
     const repository = await openRepository(settings);
     const results = createResultStore(settings.resultStore, () => awsFor(settings));
     let onJobLost: (jobId: string, reason: string) => Promise<void> = async () => undefined;
-    const submitter: BacktestJobSubmitter | undefined = ExecutorFactory.createWithFallback(
+    const submitter: BacktestJobSubmitter = ExecutorFactory.createOrUnconfigured(
       {
         mode: settings.executorMode,
         localExecutionMode: settings.localExecutionMode,
@@ -74,6 +59,8 @@ await runService({
         localWorkers: settings.localWorkers,
         workerEnv: workerEnv(settings),
         ...(settings.workerImage === undefined ? {} : { workerImage: settings.workerImage }),
+        dockerNetwork: settings.workerNetwork,
+        dockerBinds: settings.workerVolumes,
         dockerSocket: settings.dockerSocket,
         ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
         queueName: settings.queueName,
@@ -93,21 +80,9 @@ await runService({
       },
       { logger, onJobLost: (jobId, reason) => onJobLost(jobId, reason) },
     );
-    const unconfigured: BacktestJobSubmitter = {
-      executor: "NONE",
-      submit: () =>
-        Promise.reject(
-          new ConnectError(
-            `backtests are disabled: executor ${settings.executorMode} is not configured (see the start-up log)`,
-            Code.FailedPrecondition,
-          ),
-        ),
-      cancel: () => Promise.resolve(),
-      close: () => Promise.resolve(),
-    };
     const service = createBacktestService({
       repository,
-      submitter: submitter ?? unconfigured,
+      submitter,
       strategies: createStrategyCatalogClient(settings.strategyServiceUrl),
       marketData: createEnsuredDataCache(createMarketDataClient(settings.dataCollectionUrl), {
         ttlMs: settings.ensureDataCacheMs,
@@ -116,11 +91,15 @@ await runService({
       logger,
     });
     onJobLost = service.jobLost;
+    // LOCAL: dispatch the QUEUED jobs a previous instance left, fail its orphaned RUNNING ones.
+    await service
+      .recover()
+      .catch((error: unknown) => logger.error({ err: error }, "start-up recovery of LOCAL jobs failed"));
     return {
       services: [registerService(BacktestService, createBacktestHandlers(service))],
       dependencyChecks: [
         { name: "state-store", check: async () => void (await repository.list({ pageSize: 1 })) },
-        ...(submitter?.check
+        ...(submitter.check
           ? [
               {
                 name: `executor ${submitter.executor}`,
@@ -130,7 +109,7 @@ await runService({
           : []),
       ],
       dispose: async () => {
-        await submitter?.close();
+        await submitter.close();
         await repository.close();
       },
     };

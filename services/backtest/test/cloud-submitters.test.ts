@@ -1,5 +1,5 @@
 // The AWS executors against moto_server: what lands in the queue, the task and the execution.
-import { describeExecution, describeTasks, receiveMessages } from "@tradai/aws";
+import { createStateMachine, describeExecution, describeTasks, receiveMessages } from "@tradai/aws";
 import { createLogger } from "@tradai/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,6 +8,7 @@ import {
   fifoQueue,
   motoClients,
   passStateMachine,
+  uniqueName,
 } from "../../../test/support/moto-fixtures";
 import type { BacktestConfig } from "../src/core/backtest-job";
 import {
@@ -16,6 +17,15 @@ import {
   createStepFunctionsSubmitter,
 } from "../src/infrastructure/cloud-submitters";
 import { ExecutorFactory, missingSettings } from "../src/infrastructure/executor-factory";
+
+/** A state machine whose executions keep RUNNING (a long Wait state), to be stopped. */
+async function waitStateMachine(aws: ReturnType<typeof motoClients>): Promise<string> {
+  return createStateMachine(aws.sfn, {
+    name: uniqueName("backtest-wait"),
+    definition: { StartAt: "Wait", States: { Wait: { Type: "Wait", Seconds: 3600, End: true } } },
+    roleArn: "arn:aws:iam::123456789012:role/sfn",
+  });
+}
 
 const config: BacktestConfig = {
   strategy: "ema_cross",
@@ -144,5 +154,35 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("AWS executors on moto", () => 
     });
     // The same job cannot be started twice: the execution name is taken.
     await expect(submitter.submit({ jobId: "job-sfn-1", config, traceHeaders: {} })).rejects.toThrow();
+  });
+
+  it("ECS cancel: stops the task named by the job's recorded reference, from a fresh submitter", async () => {
+    const { cluster, taskDefinition } = await ecsFixture(aws);
+    const options = { aws, cluster, taskDefinition, capacity: "FARGATE" as const, ...network };
+    const receipt = await createEcsSubmitter(options).submit({
+      jobId: "job-ecs-cancel",
+      config,
+      traceHeaders: {},
+    });
+    // Another instance (or this one after a restart): nothing in memory, only the stored reference.
+    await createEcsSubmitter(options).cancel("job-ecs-cancel", receipt.reference);
+    const [task] = await describeTasks(aws.ecs, cluster, [receipt.reference]);
+    expect(task?.desiredStatus).toBe("STOPPED");
+    expect(task?.stoppedReason).toBe("job job-ecs-cancel cancelled by request");
+    await expect(createEcsSubmitter(options).cancel("job-x")).rejects.toThrow(
+      "job job-x: expected a recorded ECS task ARN to stop, got nothing",
+    );
+  });
+
+  it("STEPFUNCTIONS cancel: stops the execution named by the job's recorded reference", async () => {
+    const stateMachineArn = await waitStateMachine(aws);
+    const receipt = await createStepFunctionsSubmitter({ aws, stateMachineArn }).submit({
+      jobId: "job-sfn-cancel",
+      config,
+      traceHeaders: {},
+    });
+    expect((await describeExecution(aws.sfn, receipt.reference)).status).toBe("RUNNING");
+    await createStepFunctionsSubmitter({ aws, stateMachineArn }).cancel("job-sfn-cancel", receipt.reference);
+    expect((await describeExecution(aws.sfn, receipt.reference)).status).toBe("ABORTED");
   });
 });

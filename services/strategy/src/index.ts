@@ -49,6 +49,13 @@ export { parseS3Url } from "./infrastructure/s3-location";
 export { createS3StrategyRegistryStore } from "./infrastructure/s3-strategy-registry-store";
 export { createS3StrategySource } from "./infrastructure/s3-strategy-source";
 export {
+  createSandboxedBacktestRunner,
+  type SandboxedBacktestOptions,
+  type SandboxedBacktestRequest,
+  type SandboxedBacktestRunner,
+  type SandboxedResult,
+} from "./infrastructure/sandboxed-backtest";
+export {
   createWorkerStrategySandbox,
   type WorkerStrategySandbox,
 } from "./infrastructure/worker-strategy-sandbox";

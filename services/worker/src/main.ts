@@ -19,6 +19,7 @@ import {
   booleanField,
 } from "@tradai/common";
 import {
+  createDynamoDbWorkflowStateRepository,
   createPostgresWorkflowStateRepository,
   createResultStore,
   createSqliteWorkflowStateRepository,
@@ -35,14 +36,23 @@ import { createBacktestWork, type TrackedBacktest } from "./core/backtest-work";
 import { createMlflowOutbox } from "./infrastructure/mlflow-outbox";
 import { createJobRunner, type JobWork } from "./core/job-runner";
 import { createMlflowRunTracker } from "./infrastructure/mlflow-run-tracker";
+import { createSandboxedBacktestRunner } from "@tradai/strategy";
 import { createDataServiceCandleLoader, createStrategyServiceLoader } from "./infrastructure/service-loaders";
 import { runIpcConsumer } from "./infrastructure/ipc-consumer";
 import { startQueueConsumer } from "./infrastructure/queue-consumer";
+import { runOneShotJob, type DrainableOutbox } from "./infrastructure/one-shot-job";
 
 const schema = {
-  stateStore: enumField(["sqlite", "postgres"], { description: "where job state lives", default: "sqlite" }),
+  stateStore: enumField(["sqlite", "postgres", "dynamodb"], {
+    description: "where job state lives (dynamodb: the ECS worker, beside the backtest service's table)",
+    default: "sqlite",
+  }),
   sqlitePath: stringField({ description: "SQLite state database", default: ".tradai/state/backtests.db" }),
   postgresUrl: optionalStringField({ description: "PostgreSQL URL (state store postgres)" }),
+  workflowStateTable: stringField({
+    description: "DynamoDB workflow-state table (state store dynamodb)",
+    default: "tradai-workflow-state-dev",
+  }),
   redisUrl: urlField({
     description: "Redis for --queue",
     default: "redis://127.0.0.1:6379",
@@ -63,6 +73,17 @@ const schema = {
     description: "results directory or s3://bucket/prefix/",
     default: ".tradai/results",
   }),
+  sandboxMaxMemoryMb: integerField({
+    description:
+      "heap cap of the sandbox thread a strategy's backtest runs in (MiB; keep below the task's memory)",
+    default: 4096,
+    min: 64,
+  }),
+  sandboxTimeoutMs: integerField({
+    description: "longest a strategy's backtest may run in its sandbox (ms)",
+    default: 3_600_000,
+    min: 1000,
+  }),
   strategyServiceUrl: urlField({
     description: "StrategyService (strategy sources)",
     default: "http://127.0.0.1:8003",
@@ -74,7 +95,21 @@ const schema = {
   mlflowTrackingUri: optionalStringField({
     description: "MLflow tracking URI; unset = runs are not tracked",
   }),
-  awsRegion: stringField({ description: "AWS region (S3 result store)", default: "eu-central-1" }),
+  mlflowOutboxDir: optionalStringField({
+    description:
+      "where runs whose MLflow logging failed wait to be logged (must outlive one-shot workers: a persistent volume); default <result store>/mlflow-outbox, or .tradai/mlflow-outbox with an S3 result store",
+  }),
+  mlflowDrainTimeoutMs: integerField({
+    description:
+      "how long a one-shot (--job) worker keeps trying to log deferred MLflow runs before it exits",
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+  }),
+  awsRegion: stringField({
+    description: "AWS region (S3 result store, DynamoDB state store)",
+    default: "eu-central-1",
+  }),
   awsEndpointUrl: optionalStringField({ description: "AWS endpoint override (moto, LocalStack)" }),
   job: optionalStringField({ description: "the job message for --job mode (JSON)" }),
   logLevel: enumField(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
@@ -95,7 +130,19 @@ const telemetry = startTelemetry({
 });
 const logger = createLogger({ service: "worker", level: config.logLevel });
 
+const awsClients = () =>
+  createAwsClients({
+    region: config.awsRegion,
+    ...(config.awsEndpointUrl === undefined ? {} : { endpoint: config.awsEndpointUrl }),
+  });
+
 async function openRepository(): Promise<WorkflowStateRepository> {
+  if (config.stateStore === "dynamodb") {
+    return createDynamoDbWorkflowStateRepository({
+      clients: awsClients(),
+      tableName: config.workflowStateTable,
+    });
+  }
   if (config.stateStore === "postgres") {
     if (config.postgresUrl === undefined)
       throw new Error(
@@ -109,11 +156,25 @@ async function openRepository(): Promise<WorkflowStateRepository> {
 const noopWork: JobWork = async (_message, context) => {
   if (config.noopDelayMs > 0) {
     context.reportProgress(50, "waiting");
-    await new Promise((resolve) => setTimeout(resolve, config.noopDelayMs));
+    // Stops at once when the job is cancelled (the runner aborts the signal).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, config.noopDelayMs);
+      context.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          reject(context.signal.reason instanceof Error ? context.signal.reason : new Error("cancelled"));
+        },
+        { once: true },
+      );
+    });
   }
   context.reportProgress(100, "done");
   return { summary: [] };
 };
+
+/** The MLflow outbox, when runs are tracked; drained before a one-shot worker exits. */
+let mlflowOutbox: DrainableOutbox | undefined;
 
 function selectWork(repository: WorkflowStateRepository): JobWork {
   if (config.work === "noop") return noopWork;
@@ -130,14 +191,17 @@ function selectWork(repository: WorkflowStateRepository): JobWork {
     tracker === undefined
       ? undefined
       : createMlflowOutbox({
-          directory: path.join(
-            config.resultStore.startsWith("s3://") ? ".tradai" : config.resultStore,
-            "mlflow-outbox",
-          ),
+          directory:
+            config.mlflowOutboxDir ??
+            path.join(
+              config.resultStore.startsWith("s3://") ? ".tradai" : config.resultStore,
+              "mlflow-outbox",
+            ),
           tracker,
           repository,
           logger,
         });
+  mlflowOutbox = outbox;
   if (outbox !== undefined) {
     const drain = () =>
       void outbox
@@ -147,14 +211,14 @@ function selectWork(repository: WorkflowStateRepository): JobWork {
     setInterval(drain, 60_000).unref();
   }
   return createBacktestWork({
-    strategies: createStrategyServiceLoader(config.strategyServiceUrl),
-    candles: createDataServiceCandleLoader(config.dataCollectionUrl),
-    results: createResultStore(config.resultStore, () =>
-      createAwsClients({
-        region: config.awsRegion,
-        ...(config.awsEndpointUrl === undefined ? {} : { endpoint: config.awsEndpointUrl }),
+    strategies: createStrategyServiceLoader(config.strategyServiceUrl, {
+      runner: createSandboxedBacktestRunner({
+        maxMemoryMb: config.sandboxMaxMemoryMb,
+        backtestTimeoutMs: config.sandboxTimeoutMs,
       }),
-    ),
+    }),
+    candles: createDataServiceCandleLoader(config.dataCollectionUrl),
+    results: createResultStore(config.resultStore, awsClients),
     ...(tracker === undefined ? {} : { tracker }),
     ...(outbox === undefined ? {} : { deferTracking: (tracked: TrackedBacktest) => outbox.enqueue(tracked) }),
     logger,
@@ -203,9 +267,15 @@ if (mode === "ipc") {
   }
   const controller = new AbortController();
   process.once("SIGTERM", () => controller.abort(new Error("SIGTERM")));
-  const outcome = await inSpan("worker.run_job", () =>
-    runner.run(decodeJobMessage(raw), { signal: controller.signal, reportProgress: () => undefined }),
-  );
+  const outcome = await runOneShotJob({
+    runner,
+    message: decodeJobMessage(raw),
+    env: process.env,
+    signal: controller.signal,
+    ...(mlflowOutbox === undefined ? {} : { outbox: mlflowOutbox }),
+    drainTimeoutMs: config.mlflowDrainTimeoutMs,
+    logger,
+  });
   logger.info({ outcome }, "job finished");
   await shutdown(outcome === "failed" ? 1 : 0);
 }

@@ -5,19 +5,24 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  createDynamoDbWorkflowStateRepository,
   createLocalDockerSubmitter,
   createLocalSubprocessSubmitter,
   createQueueSubmitter,
   createSqliteWorkflowStateRepository,
   type BacktestConfig,
   type BacktestJob,
+  type BacktestJobSubmitter,
   type WorkflowStateRepository,
 } from "@tradai/backtest";
 import { createLogger } from "@tradai/common";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPodmanService, TEST_NODE_IMAGE, type PodmanService } from "../../../test/support/podman";
+import { motoClients, motoUrl, uniqueName } from "../../../test/support/moto-fixtures";
 import { repoRoot, runEntry } from "../../../test/support/spawn-service";
+import { createBacktestService } from "../../backtest/src/core/backtest-service";
+import { workerEnv as serviceWorkerEnv } from "../../backtest/src/infrastructure/worker-env";
 
 const workerEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src/main.ts");
 const logger = createLogger({ service: "test", level: "silent" });
@@ -68,7 +73,55 @@ const workerEnv = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/**
+ * The backtest service's core over a real executor; the strategy and data services are in-memory
+ * stand-ins (these tests are about the executor, not about validation).
+ */
+const serviceOver = (submitter: BacktestJobSubmitter) =>
+  createBacktestService({
+    repository,
+    submitter,
+    strategies: { validate: async () => ({ violations: [], version: "v1", startupCandles: 0 }) },
+    marketData: { ensure: async () => undefined },
+    results: { read: async () => null },
+    logger,
+  });
+
+/**
+ * Cancels a RUNNING job through the service and checks that the (single) worker stopped it: the job
+ * stays CANCELLED, and the next job gets the worker long before the first job's 120 s would end.
+ */
+async function cancelRunningJobs(service: ReturnType<typeof serviceOver>) {
+  const first = await service.submit({ config, traceHeaders: {} });
+  const running = await waitForStatus(first.job.jobId, ["RUNNING"], 30_000);
+  expect(running.stage).toBe("waiting");
+  const cancelled = await service.cancel(first.job.jobId);
+  expect(cancelled.status).toBe("CANCELLED");
+  const second = await service.submit({ config, traceHeaders: {} });
+  await waitForStatus(second.job.jobId, ["RUNNING"], 30_000);
+  const after = await repository.get(first.job.jobId);
+  expect(after?.status).toBe("CANCELLED");
+  expect(after?.error).toBe("cancelled by request");
+  expect(after?.version).toBe(cancelled.version);
+  await service.cancel(second.job.jobId);
+}
+
 describe("LOCAL/SUBPROCESS pool", () => {
+  it("cancels a RUNNING job: it ends CANCELLED and its worker is free for the next job", async () => {
+    const pool = createLocalSubprocessSubmitter({
+      workerEntry,
+      workers: 1,
+      env: workerEnv({ WORKER_NOOP_DELAY_MS: "120000" }),
+      logger,
+      onJobLost: () => undefined,
+    });
+    try {
+      await cancelRunningJobs(serviceOver(pool));
+    } finally {
+      await pool.close();
+    }
+  }, 90_000);
+
   it("runs a job in a worker process to COMPLETED", async () => {
     const lost: string[] = [];
     const pool = createLocalSubprocessSubmitter({
@@ -119,6 +172,69 @@ describe("LOCAL/SUBPROCESS pool", () => {
     }
   });
 });
+
+describe.runIf(process.env.TRADAI_TEST_MOTO_URL)(
+  "LOCAL/SUBPROCESS on the DynamoDB state store (moto)",
+  () => {
+    it("hands the service's DynamoDB store to the workers, which run the job to COMPLETED there", async () => {
+      const tableName = uniqueName("workflow-state");
+      const aws = motoClients();
+      const dynamo = await createDynamoDbWorkflowStateRepository({
+        clients: aws,
+        tableName,
+        createTable: true,
+      });
+      // The env the backtest service gives its LOCAL workers for BACKEND_STATE_STORE=dynamodb.
+      const env = serviceWorkerEnv({
+        stateStore: "dynamodb",
+        sqlitePath: path.join(dir, "not-this-one.db"),
+        postgresUrl: undefined,
+        workflowStateTable: tableName,
+        awsRegion: "us-east-1",
+        awsEndpointUrl: motoUrl(),
+        resultStore: path.join(dir, "results"),
+        strategyServiceUrl: "http://127.0.0.1:8003",
+        dataCollectionUrl: "http://127.0.0.1:8002",
+        mlflowTrackingUri: undefined,
+      });
+      expect(env).toMatchObject({
+        WORKER_STATE_STORE: "dynamodb",
+        WORKER_WORKFLOW_STATE_TABLE: tableName,
+        WORKER_AWS_ENDPOINT_URL: motoUrl(),
+      });
+      const pool = createLocalSubprocessSubmitter({
+        workerEntry,
+        workers: 1,
+        env: {
+          ...env,
+          WORKER_WORK: "noop",
+          WORKER_LOG_LEVEL: "warn",
+          AWS_ACCESS_KEY_ID: "test",
+          AWS_SECRET_ACCESS_KEY: "test",
+        },
+        logger,
+        onJobLost: () => undefined,
+      });
+      try {
+        const { job } = await dynamo.create({ config, executor: "LOCAL/SUBPROCESS" });
+        await pool.submit({ jobId: job.jobId, config, traceHeaders: {} });
+        const deadline = Date.now() + 30_000;
+        let current = await dynamo.get(job.jobId);
+        while (current?.status !== "COMPLETED" && current?.status !== "FAILED" && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          current = await dynamo.get(job.jobId);
+        }
+        expect(current?.status).toBe("COMPLETED");
+        expect(current?.progress).toBe(100);
+        expect(current?.workerId).toMatch(/:\d+$/);
+      } finally {
+        await pool.close();
+        await dynamo.close();
+        aws.destroy();
+      }
+    }, 60_000);
+  },
+);
 
 describe.runIf(process.env.TRADAI_TEST_REDIS_URL)("QUEUE (BullMQ on Redis)", () => {
   const redisUrl = process.env.TRADAI_TEST_REDIS_URL ?? "";
@@ -185,6 +301,59 @@ describe.runIf(process.env.TRADAI_TEST_REDIS_URL)("QUEUE (BullMQ on Redis)", () 
       await submitter.close();
     }
   }, 60_000);
+
+  it("marks a job FAILED in the state store when BullMQ fails it after its workers were killed twice", async () => {
+    // Its own queue, so no worker of the other tests picks the job up.
+    const ownQueue = `${queueName}-stalls`;
+    const failedByQueue: { jobId: string; reason: string }[] = [];
+    const submitter = createQueueSubmitter({
+      redisUrl,
+      queueName: ownQueue,
+      // What the backtest service wires in (BacktestService.jobLost): FAILED unless already final.
+      onJobFailed: async (jobId, reason) => {
+        failedByQueue.push({ jobId, reason });
+        const current = await repository.get(jobId);
+        if (current && !["COMPLETED", "FAILED", "CANCELLED"].includes(current.status))
+          await repository.transition(jobId, { to: "FAILED", error: reason });
+      },
+    });
+    try {
+      const { job } = await repository.create({ config });
+      await submitter.submit({ jobId: job.jobId, config, traceHeaders: {} });
+      const slow = { WORKER_NOOP_DELAY_MS: "120000", WORKER_QUEUE_NAME: ownQueue };
+      const first = startWorker(slow);
+      const running = await waitForStatus(job.jobId, ["RUNNING"], 30_000);
+      first.process.kill("SIGKILL");
+      // BullMQ notices the stall (lock expired) and hands the job to the next worker: attempt 2.
+      const second = startWorker(slow);
+      for (let deadline = Date.now() + 60_000; ;) {
+        const current = await repository.get(job.jobId);
+        if (current?.status === "RUNNING" && current.workerId !== running.workerId) break;
+        if (Date.now() > deadline) throw new Error(`job was not taken over: ${JSON.stringify(current)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      second.process.kill("SIGKILL");
+      // Stalled twice (maxStalledCount 1): the next worker to see it fails it without running it.
+      startWorker({ WORKER_QUEUE_NAME: ownQueue });
+      const failed = await waitForStatus(job.jobId, ["FAILED", "COMPLETED"], 60_000);
+      expect(failed.status).toBe("FAILED");
+      expect(failed.error).toBe("the queue failed the job: job stalled more than allowable limit");
+      expect(failedByQueue.map((entry) => entry.jobId)).toEqual([job.jobId]);
+    } finally {
+      await submitter.close();
+    }
+  }, 180_000);
+
+  it("cancels a RUNNING job: the worker sees CANCELLED in the store, stops, and takes the next job", async () => {
+    const ownQueue = `${queueName}-cancel`;
+    const submitter = createQueueSubmitter({ redisUrl, queueName: ownQueue });
+    startWorker({ WORKER_NOOP_DELAY_MS: "120000", WORKER_QUEUE_NAME: ownQueue });
+    try {
+      await cancelRunningJobs(serviceOver(submitter));
+    } finally {
+      await submitter.close();
+    }
+  }, 90_000);
 
   it("fails fast with UNAVAILABLE when Redis is unreachable", async () => {
     const submitter = createQueueSubmitter({ redisUrl: "redis://127.0.0.1:1", queueName });

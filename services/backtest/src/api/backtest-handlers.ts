@@ -1,18 +1,36 @@
 // BacktestService RPCs: transport → domain calls, nothing else.
-import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
-import { currentTraceHeaders, toConnectError } from "@tradai/common";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { StructSchema, timestampDate } from "@bufbuild/protobuf/wkt";
+import type { ConnectError, ServiceImpl } from "@connectrpc/connect";
+import { currentTraceHeaders, toConnectError, violationsOf } from "@tradai/common";
 import { JobStatus as ProtoJobStatus, type BacktestService } from "@tradai/proto";
 import type { BacktestServiceCore } from "../core/backtest-service";
 import { configFromProto, jobToProto, statusFromProto, statusToProto } from "./backtest-mapping";
 import { resultToProto } from "./result-mapping";
+
+/**
+ * The error as the client sees it: besides the `tradai-violations-bin` metadata, the field
+ * violations travel as a Connect error detail (a google.protobuf.Struct `{violations: [{field,
+ * message, expected, found}]}`), which any Connect or gRPC client reads with `findDetails`.
+ */
+export function toBacktestConnectError(error: unknown): ConnectError {
+  const connectError = toConnectError(error);
+  const violations = violationsOf(connectError);
+  if (violations.length > 0 && connectError.details.length === 0) {
+    connectError.details.push({
+      desc: StructSchema,
+      value: fromJson(StructSchema, { violations: violations as unknown as JsonValue }),
+    });
+  }
+  return connectError;
+}
 
 export function createBacktestHandlers(service: BacktestServiceCore): ServiceImpl<typeof BacktestService> {
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (error) {
-      throw toConnectError(error);
+      throw toBacktestConnectError(error);
     }
   };
   return {
@@ -56,7 +74,7 @@ export function createBacktestHandlers(service: BacktestServiceCore): ServiceImp
       try {
         for await (const job of service.watch(request.jobId, context.signal)) yield { job: jobToProto(job) };
       } catch (error) {
-        throw toConnectError(error);
+        throw toBacktestConnectError(error);
       }
     },
     getBacktestResult: (request) =>

@@ -28,6 +28,9 @@ export function statusFromProto(status: ProtoJobStatus): JobStatus | undefined {
   return (Object.keys(STATUS_TO_PROTO) as JobStatus[]).find((key) => STATUS_TO_PROTO[key] === status);
 }
 
+/** max_open_trades when the request leaves it unset. */
+export const DEFAULT_MAX_OPEN_TRADES = 3;
+
 /** stake_amount: a positive number in the stake currency, or "unlimited". */
 export function parseStakeAmount(raw: string): number | "unlimited" {
   if (raw === "unlimited") return "unlimited";
@@ -60,7 +63,9 @@ export function configFromProto(config: ProtoBacktestConfig | undefined): Backte
     timerange: config.timerange,
     stake_amount: parseStakeAmount(config.stakeAmount === "" ? "unlimited" : config.stakeAmount),
     dry_run_wallet: config.dryRunWallet === 0 ? 1000 : config.dryRunWallet,
-    max_open_trades: config.maxOpenTrades === 0 ? -1 : config.maxOpenTrades,
+    // Unset (0) → 3, Freqtrade's default config (and the strategy service's run-config default):
+    // -1 (unlimited) would be rejected together with the default stake_amount "unlimited".
+    max_open_trades: config.maxOpenTrades === 0 ? DEFAULT_MAX_OPEN_TRADES : config.maxOpenTrades,
     ...(config.fee === undefined ? {} : { fee: config.fee }),
     params: (config.params ?? {}) as Record<string, JsonValue>,
     stake_currency: config.stakeCurrency === "" ? "USDT" : config.stakeCurrency,

@@ -34,6 +34,11 @@ export interface SubmissionReceipt {
 
 export interface BacktestJobSubmitter {
   readonly executor: string;
+  /**
+   * Set when the executor cannot take any job (not configured): submissions fail with this error
+   * before validation and EnsureData, so nothing is downloaded for a job that cannot run.
+   */
+  readonly unavailable?: Error;
   /** Hands the job over; resolves once the executor has durably accepted it. */
   submit(message: BacktestJobMessage): Promise<SubmissionReceipt>;
   /**
@@ -41,8 +46,17 @@ export interface BacktestJobSubmitter {
    * service then records it with the job and skips a second write after submission.
    */
   plannedReference?(jobId: string): string;
-  /** Best effort: stops the job where the executor can (the state store is the source of truth). */
-  cancel(jobId: string): Promise<void>;
+  /**
+   * Best effort: stops the job where the executor can (the state store is the source of truth).
+   * `reference` is the executor reference recorded with the job (task ARN, execution ARN, container
+   * id), so a job submitted by another instance or before a restart can be stopped too.
+   */
+  cancel(jobId: string, reference?: string): Promise<void>;
+  /**
+   * Executors whose jobs live only in this process (LOCAL): whether the worker of a RUNNING job
+   * still exists. The service uses it at start-up to recover jobs a previous instance left behind.
+   */
+  isWorkerAlive?(job: { jobId: string; workerId?: string; executionId?: string }): Promise<boolean>;
   /** Liveness of what the submitter depends on (Redis, the queue, ...), for the health document. */
   check?(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;

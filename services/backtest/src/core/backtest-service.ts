@@ -96,6 +96,7 @@ export function createBacktestService(deps: BacktestServiceDeps) {
       const previous = await repository.findByIdempotencyKey(idempotencyKey);
       if (previous) return { job: previous, existing: true };
     }
+    if (submitter.unavailable !== undefined) throw submitter.unavailable;
     const shape = checkShape(config);
     if (shape.length > 0)
       throw invalidArgument(`invalid backtest request: ${shape.map((item) => item.field).join(", ")}`, shape);
@@ -161,7 +162,7 @@ export function createBacktestService(deps: BacktestServiceDeps) {
     }
     const cancelled = await repository.transition(jobId, { to: "CANCELLED", error: "cancelled by request" });
     await submitter
-      .cancel(jobId)
+      .cancel(jobId, job.executionId)
       .catch((error: unknown) =>
         logger.warn({ err: error, job_id: jobId }, "executor could not stop the job"),
       );
@@ -213,7 +214,55 @@ export function createBacktestService(deps: BacktestServiceDeps) {
     await repository.transition(jobId, { to: "FAILED", error: reason });
   };
 
-  return { submit, get, list, cancel, watch, result, jobLost };
+  /**
+   * Start-up recovery for executors whose queue lives in this process (LOCAL): a previous instance
+   * that stopped or crashed leaves QUEUED jobs nobody will run and RUNNING jobs whose worker is gone.
+   * QUEUED jobs of this executor are dispatched again (nothing ran yet, so running them is safe);
+   * orphaned RUNNING jobs are marked FAILED with the reason rather than re-run, since a half-run job
+   * may already have written results or an MLflow run — resubmitting is the caller's decision.
+   * LOCAL is one service instance per state store: a second instance would dispatch the first's jobs.
+   */
+  const recover = async (): Promise<{ redispatched: string[]; failed: string[] }> => {
+    const outcome = { redispatched: [] as string[], failed: [] as string[] };
+    const isWorkerAlive = submitter.isWorkerAlive?.bind(submitter);
+    if (isWorkerAlive === undefined) return outcome;
+    const open: BacktestJob[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await repository.list({
+        status: ["QUEUED", "RUNNING"],
+        pageSize: 1000,
+        ...(pageToken === undefined ? {} : { pageToken }),
+      });
+      open.push(...page.jobs.filter((job) => job.executor === submitter.executor));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== undefined);
+    // Oldest first, as they were submitted.
+    for (const job of open.reverse()) {
+      try {
+        if (job.status === "QUEUED") {
+          await submitter.submit({ jobId: job.jobId, config: job.config, traceHeaders: {} });
+          outcome.redispatched.push(job.jobId);
+        } else if (!(await isWorkerAlive(job))) {
+          await jobLost(
+            job.jobId,
+            `worker ${job.workerId ?? "unknown"} is gone: the backtest service restarted while the job ran; submit it again to re-run it`,
+          );
+          outcome.failed.push(job.jobId);
+        }
+      } catch (error) {
+        logger.error({ err: error, job_id: job.jobId }, "could not recover the job");
+      }
+    }
+    if (outcome.redispatched.length + outcome.failed.length > 0)
+      logger.info(
+        { redispatched: outcome.redispatched, failed: outcome.failed },
+        "recovered the jobs a previous instance left",
+      );
+    return outcome;
+  };
+
+  return { submit, get, list, cancel, watch, result, jobLost, recover };
 }
 
 export type BacktestServiceCore = ReturnType<typeof createBacktestService>;

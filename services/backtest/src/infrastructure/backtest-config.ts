@@ -37,6 +37,15 @@ export const backtestConfigSchema = {
     default: path.join(repoRoot, "services/worker/src/main.ts"),
   }),
   workerImage: optionalStringField({ description: "worker image for LOCAL/DOCKER" }),
+  workerNetwork: stringField({
+    description:
+      "Docker network of LOCAL/DOCKER worker containers (compose: the project network, so service names resolve)",
+    default: "host",
+  }),
+  workerVolumes: listField({
+    description: "volumes for LOCAL/DOCKER worker containers (`volume:/path`, e.g. the shared result store)",
+    default: [],
+  }),
   dockerSocket: stringField({ description: "Docker Engine API socket", default: "/var/run/docker.sock" }),
   redisUrl: optionalStringField({ description: "Redis for the QUEUE executor (redis://host:port)" }),
   queueName: stringField({ description: "BullMQ queue", default: "tradai-backtests" }),

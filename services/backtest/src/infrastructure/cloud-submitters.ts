@@ -1,6 +1,7 @@
 // The AWS executors (the spec's §4): SQS (FIFO queue → backtest-consumer Lambda → ECS or Step
 // Functions), ECS (RunTask directly) and STEPFUNCTIONS (StartExecution of the backtest state
 // machine). Each carries the job message and the W3C trace context.
+import { StopExecutionCommand } from "@aws-sdk/client-sfn";
 import {
   runTask,
   sendMessage,
@@ -58,7 +59,6 @@ export interface EcsSubmitterOptions {
 
 /** The job message travels in the container's WORKER_JOB env, the trace context as TRACEPARENT. */
 export function createEcsSubmitter(options: EcsSubmitterOptions): BacktestJobSubmitter {
-  const tasks = new Map<string, string>();
   return {
     executor: "ECS",
     async submit(message: BacktestJobMessage): Promise<SubmissionReceipt> {
@@ -74,13 +74,16 @@ export function createEcsSubmitter(options: EcsSubmitterOptions): BacktestJobSub
         startedBy: message.jobId.slice(0, 36),
         tags: { "tradai:job-id": message.jobId, "tradai:strategy": message.config.strategy },
       });
-      tasks.set(message.jobId, task.taskArn);
       return { executor: "ECS", reference: task.taskArn };
     },
-    async cancel(jobId: string): Promise<void> {
-      const taskArn = tasks.get(jobId);
-      if (taskArn !== undefined)
-        await stopTask(options.aws.ecs, options.cluster, taskArn, "cancelled by request");
+    // The task ARN recorded with the job (the receipt's reference): works after a restart and from
+    // any instance of the service.
+    async cancel(jobId: string, taskArn?: string): Promise<void> {
+      if (taskArn === undefined || !taskArn.startsWith("arn:"))
+        throw new Error(
+          `job ${jobId}: expected a recorded ECS task ARN to stop, got ${taskArn ?? "nothing"}`,
+        );
+      await stopTask(options.aws.ecs, options.cluster, taskArn, `job ${jobId} cancelled by request`);
     },
     close: () => Promise.resolve(),
   };
@@ -105,7 +108,21 @@ export function createStepFunctionsSubmitter(options: StepFunctionsSubmitterOpti
       });
       return { executor: "STEPFUNCTIONS", reference: execution.executionArn };
     },
-    cancel: () => Promise.resolve(),
+    // StopExecution on the execution ARN recorded with the job; the worker task it runs sees
+    // CANCELLED in the state store as well.
+    async cancel(jobId: string, executionArn?: string): Promise<void> {
+      if (executionArn === undefined || !executionArn.startsWith("arn:"))
+        throw new Error(
+          `job ${jobId}: expected a recorded Step Functions execution ARN to stop, got ${executionArn ?? "nothing"}`,
+        );
+      await options.aws.sfn.send(
+        new StopExecutionCommand({
+          executionArn,
+          error: "Cancelled",
+          cause: `job ${jobId} cancelled by request`,
+        }),
+      );
+    },
     close: () => Promise.resolve(),
   };
 }

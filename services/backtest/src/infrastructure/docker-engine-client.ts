@@ -130,6 +130,18 @@ export function createDockerEngineClient(options: DockerEngineClientOptions) {
       }
       return offset === 0 ? raw.toString("utf8") : out;
     },
+    /** Whether the container exists and runs; false when it exited or is gone. */
+    async isRunning(id: string): Promise<boolean> {
+      try {
+        const body = await expectOk("GET", `/containers/${encodeURIComponent(id)}/json`);
+        return (
+          (JSON.parse(body.toString("utf8")) as { State?: { Running?: boolean } }).State?.Running === true
+        );
+      } catch (error) {
+        if (error instanceof DockerEngineError && error.statusCode === 404) return false;
+        throw error;
+      }
+    },
     async removeContainer(id: string): Promise<void> {
       await expectOk("DELETE", `/containers/${encodeURIComponent(id)}?force=true`);
     },

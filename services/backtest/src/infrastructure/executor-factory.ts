@@ -1,8 +1,9 @@
 // ExecutorFactory (the spec's §4 table): builds the BacktestJobSubmitter for the configured
 // ExecutorMode. `create()` names every missing setting at once; `createWithFallback()` returns
 // undefined in dev mode instead of failing, so a laptop without AWS still starts.
+import { Code } from "@connectrpc/connect";
 import { createAwsClients } from "@tradai/aws";
-import type { Logger } from "@tradai/common";
+import { DomainError, type Logger } from "@tradai/common";
 import { ExecutorMode, LocalExecutionMode, type BacktestJobSubmitter } from "../core/backtest-job-submitter";
 import { createEcsSubmitter, createSqsSubmitter, createStepFunctionsSubmitter } from "./cloud-submitters";
 import { createLocalDockerSubmitter } from "./local-docker-submitter";
@@ -23,6 +24,8 @@ export interface ExecutorSettings {
   workerImage?: string;
   workerCommand?: string[];
   dockerBinds?: string[];
+  /** Docker network mode of worker containers; default "host". */
+  dockerNetwork?: string;
   /** QUEUE */
   redisUrl?: string;
   queueName?: string;
@@ -52,6 +55,30 @@ export class ExecutorConfigError extends Error {
     super(`executor ${mode} is not configured: expected ${missing.join(", ")} to be set, got nothing`);
     this.name = "ExecutorConfigError";
   }
+}
+
+/**
+ * The submitter of a disabled executor (dev mode without its settings): every submission fails
+ * with FAILED_PRECONDITION naming the missing variables, before any validation or data download.
+ */
+export function createUnconfiguredSubmitter(error: ExecutorConfigError): BacktestJobSubmitter {
+  const unavailable = new DomainError(
+    Code.FailedPrecondition,
+    `backtests are disabled: ${error.message}`,
+    error.missing.map((variable) => ({
+      field: variable,
+      message: `${variable} is not set`,
+      expected: `${variable} set for executor ${error.mode}`,
+      found: "nothing",
+    })),
+  );
+  return {
+    executor: "NONE",
+    unavailable,
+    submit: () => Promise.reject(unavailable),
+    cancel: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
 }
 
 export type ExecutorResult =
@@ -117,6 +144,7 @@ export const ExecutorFactory = {
                   ...(settings.workerCommand === undefined ? {} : { command: settings.workerCommand }),
                   env: settings.workerEnv ?? {},
                   binds: settings.dockerBinds ?? [],
+                  ...(settings.dockerNetwork === undefined ? {} : { networkMode: settings.dockerNetwork }),
                   logger: callbacks.logger,
                   onJobLost: callbacks.onJobLost,
                 })
@@ -134,6 +162,8 @@ export const ExecutorFactory = {
           submitter: createQueueSubmitter({
             redisUrl: settings.redisUrl ?? "",
             ...(settings.queueName === undefined ? {} : { queueName: settings.queueName }),
+            onJobFailed: callbacks.onJobLost,
+            logger: callbacks.logger,
           }),
         };
       case ExecutorMode.SQS:
@@ -161,6 +191,23 @@ export const ExecutorFactory = {
           }),
         };
     }
+  },
+
+  /**
+   * Like `createWithFallback`, but in dev mode an unconfigured executor yields the
+   * `createUnconfiguredSubmitter` placeholder, so submissions say what is missing.
+   */
+  createOrUnconfigured(settings: ExecutorSettings, callbacks: ExecutorCallbacks): BacktestJobSubmitter {
+    const result = ExecutorFactory.create(settings, callbacks);
+    if (result.ok) return result.submitter;
+    if (settings.devMode === true) {
+      callbacks.logger.warn(
+        { missing: result.error.missing },
+        `${result.error.message}; dev mode: backtests are disabled`,
+      );
+      return createUnconfiguredSubmitter(result.error);
+    }
+    throw result.error;
   },
 
   /** Like `create`, but in dev mode an unconfigured executor yields undefined (logged) instead of an error. */

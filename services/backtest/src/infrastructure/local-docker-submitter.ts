@@ -90,10 +90,17 @@ export function createLocalDockerSubmitter(options: LocalDockerSubmitterOptions)
       watch(message.jobId, id);
       return { executor: "LOCAL/DOCKER", reference: id };
     },
-    async cancel(jobId: string): Promise<void> {
-      const id = containers.get(jobId);
+    async cancel(jobId: string, reference?: string): Promise<void> {
+      const id = containers.get(jobId) ?? reference;
       if (id !== undefined) await docker.killContainer(id).catch(() => undefined);
     },
+    // The job's container (recorded reference, else its name) still runs.
+    isWorkerAlive: (job) =>
+      docker.isRunning(
+        job.executionId !== undefined && /^[0-9a-f]{12,64}$/.test(job.executionId)
+          ? job.executionId
+          : `tradai-job-${job.jobId}`,
+      ),
     check: () => docker.ping(),
     async close(): Promise<void> {
       await Promise.race([Promise.all(watching), new Promise((resolve) => setTimeout(resolve, 100))]);

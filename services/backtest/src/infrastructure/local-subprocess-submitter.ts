@@ -2,6 +2,7 @@
 // Node IPC. No Redis needed. A worker that dies mid-job is replaced and its job reported lost (the
 // service marks it FAILED with the reason) — never left RUNNING.
 import { fork, type ChildProcess } from "node:child_process";
+import { hostname } from "node:os";
 import type { Logger } from "@tradai/common";
 import {
   encodeJobMessage,
@@ -124,6 +125,18 @@ export function createLocalSubprocessSubmitter(
         return;
       }
       for (const worker of workers) if (worker.jobId === jobId) send(worker, { type: "cancel", jobId });
+    },
+    // Worker ids are "<host>:<pid>" (services/worker/src/main.ts). A job of a worker on this host
+    // whose process is gone was orphaned (the service that owned the pool stopped or crashed).
+    async isWorkerAlive(job): Promise<boolean> {
+      const match = /^(.*):(\d+)$/.exec(job.workerId ?? "");
+      if (match === null || match[1] !== hostname()) return true;
+      try {
+        process.kill(Number(match[2]), 0);
+        return true;
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+      }
     },
     pending: () => queue.length,
     async close(): Promise<void> {

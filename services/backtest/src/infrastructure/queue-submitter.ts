@@ -2,7 +2,8 @@
 // job is a no-op; the trace context travels in the job data. Redis down → fail fast (UNAVAILABLE),
 // never a job record without a queue entry (the service deletes the record when submit throws).
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Queue } from "bullmq";
+import type { Logger } from "@tradai/common";
+import { Queue, QueueEvents } from "bullmq";
 import {
   encodeJobMessage,
   type BacktestJobMessage,
@@ -21,6 +22,14 @@ export interface QueueSubmitterOptions {
   submitTimeoutMs?: number;
   /** Attempts per job when the worker crashes or hits a retryable error; default 2. */
   attempts?: number;
+  /**
+   * Called when BullMQ moves a job to its failed set for good (stalled too often — its workers were
+   * killed —, a bad message, retries exhausted): paths on which the worker never wrote FAILED. The
+   * service marks the job FAILED with the reason unless it is already final. Without it, such a job
+   * would stay RUNNING in the state store forever.
+   */
+  onJobFailed?(jobId: string, reason: string): Promise<void> | void;
+  logger?: Logger;
 }
 
 export interface RedisEndpoint {
@@ -73,6 +82,25 @@ export function createQueueSubmitter(options: QueueSubmitterOptions): BacktestJo
   // Connection errors surface through add(); keep them from crashing the process as unhandled events.
   queue.on("error", () => undefined);
 
+  // Final failures, from any worker (QueueEvents reads the queue's event stream on its own connection).
+  let events: QueueEvents | undefined;
+  const onJobFailed = options.onJobFailed;
+  if (onJobFailed !== undefined) {
+    events = new QueueEvents(queueName, { connection: redisConnection(options.redisUrl) });
+    events.on("error", (error) => options.logger?.warn({ err: error }, "queue events connection error"));
+    events.on("failed", ({ jobId: queueJobId, failedReason }) => {
+      void (async () => {
+        // The queue job id is the backtest job id, except for hand-made duplicates: read the message.
+        const queued = await queue.getJob(queueJobId).catch(() => undefined);
+        const data = queued?.data as { job_id?: unknown } | undefined;
+        const jobId = typeof data?.job_id === "string" ? data.job_id : queueJobId;
+        await onJobFailed(jobId, `the queue failed the job: ${failedReason}`);
+      })().catch((error: unknown) =>
+        options.logger?.error({ err: error, job_id: queueJobId }, "could not record a job the queue failed"),
+      );
+    });
+  }
+
   const unavailable = (error: unknown) =>
     new ConnectError(
       `the backtest queue (Redis at ${new URL(options.redisUrl).host}) is unreachable: ${error instanceof Error ? error.message : String(error)}`,
@@ -105,6 +133,7 @@ export function createQueueSubmitter(options: QueueSubmitterOptions): BacktestJo
       await queue.getJobCountByTypes("waiting");
     },
     async close(): Promise<void> {
+      await events?.close();
       await queue.close();
     },
   };

@@ -39,9 +39,12 @@ export interface WorkerStrategySandbox extends StrategySandbox {
 const HARNESS_PATH = fileURLToPath(new URL("./sandbox-harness.ts", import.meta.url));
 
 /** The harness and its own copy of the engine, bundled into one script. */
-function bundleHarness(): Promise<string> {
+const bundleHarness = () => bundleHarnessAt(HARNESS_PATH);
+
+/** A harness file (sandbox-harness.ts, backtest-harness.ts) and its own engine copy, as one script. */
+export function bundleHarnessAt(harnessPath: string): Promise<string> {
   return build({
-    entryPoints: [HARNESS_PATH],
+    entryPoints: [harnessPath],
     bundle: true,
     write: false,
     format: "iife",
@@ -78,7 +81,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const optionalString = (value: unknown) => value === undefined || typeof value === "string";
 
-function isHarnessIssue(value: unknown): value is HarnessIssue {
+export function isHarnessIssue(value: unknown): value is HarnessIssue {
   return (
     isRecord(value) &&
     typeof value["field"] === "string" &&
@@ -166,7 +169,8 @@ function locateField(source: string, field: string): number | undefined {
   return anchor === null ? undefined : lineOf(source, anchor.index);
 }
 
-function toValidationIssue(compiled: CompiledStrategy, issue: HarnessIssue): ValidationIssue {
+/** A harness issue as a ValidationIssue on the strategy's source (stack mapped through the source map). */
+export function toValidationIssue(compiled: CompiledStrategy, issue: HarnessIssue): ValidationIssue {
   const base: ValidationIssue = {
     field: issue.field,
     message: issue.message,

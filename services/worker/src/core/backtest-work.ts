@@ -7,6 +7,8 @@ import {
   runBacktest,
   timeframeToMilliseconds,
   toFreqtradeExport,
+  type BacktestOptions,
+  type BacktestRunResult,
   type BacktestStats,
   type CandleSeries,
   type MarketsSnapshot,
@@ -15,8 +17,41 @@ import {
 import type { JobWork, WorkResult } from "./job-runner";
 
 export interface StrategyLoader {
-  /** The strategy object for a registered name and version. */
-  load(name: string, version: string): Promise<Strategy>;
+  /**
+   * The strategy for a registered name and version: sandboxed for registered (untrusted) code, or
+   * a strategy object of this process for trusted code (built-ins, tests).
+   */
+  load(name: string, version: string): Promise<Strategy | SandboxedStrategy>;
+}
+
+/** What runBacktest takes besides the strategy. */
+export type StrategyBacktestOptions = Pick<BacktestOptions, "params" | "pairs" | "candles" | "config">;
+
+/**
+ * A strategy whose code runs only in its own sandbox (service-loaders.ts): the worker sees its
+ * description and asks the sandbox to run the backtest; it never holds a function of the strategy.
+ */
+export interface SandboxedStrategy {
+  readonly sandboxed: true;
+  readonly name: string;
+  readonly startupCandleCount: number;
+  /** runBacktest inside the sandbox; rejects with a clear error (or the signal's reason when cancelled). */
+  runBacktest(options: StrategyBacktestOptions, signal: AbortSignal): Promise<BacktestRunResult>;
+}
+
+function isSandboxed(strategy: Strategy | SandboxedStrategy): strategy is SandboxedStrategy {
+  return (strategy as Partial<SandboxedStrategy>).sandboxed === true;
+}
+
+/** The backtest of a loaded strategy: in its sandbox, or in this process for a trusted one. */
+function runStrategyBacktest(
+  strategy: Strategy | SandboxedStrategy,
+  options: StrategyBacktestOptions,
+  signal: AbortSignal,
+): Promise<BacktestRunResult> | BacktestRunResult {
+  return isSandboxed(strategy)
+    ? strategy.runBacktest(options, signal)
+    : runBacktest({ strategy, ...options });
 }
 
 export interface CandleRequest {
@@ -135,25 +170,28 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
     stageDone("markets");
 
     context.reportProgress(40, "simulating");
-    const run = runBacktest({
+    const run = await runStrategyBacktest(
       strategy,
-      params: config.params,
-      pairs: config.pairs,
-      candles,
-      config: {
-        stakeAmount: config.stake_amount,
-        dryRunWallet: config.dry_run_wallet,
-        stakeCurrency: config.stake_currency,
-        maxOpenTrades: config.max_open_trades,
-        ...(config.fee === undefined ? {} : { fee: config.fee }),
-        ...(markets === undefined ? {} : { markets }),
-        ...(config.timeframe_detail === "" ? {} : { timeframeDetail: config.timeframe_detail }),
-        timerange: {
-          ...(startMs === undefined ? {} : { start: startMs }),
-          ...(endMs === undefined ? {} : { end: endMs - 1 }),
+      {
+        params: config.params,
+        pairs: config.pairs,
+        candles,
+        config: {
+          stakeAmount: config.stake_amount,
+          dryRunWallet: config.dry_run_wallet,
+          stakeCurrency: config.stake_currency,
+          maxOpenTrades: config.max_open_trades,
+          ...(config.fee === undefined ? {} : { fee: config.fee }),
+          ...(markets === undefined ? {} : { markets }),
+          ...(config.timeframe_detail === "" ? {} : { timeframeDetail: config.timeframe_detail }),
+          timerange: {
+            ...(startMs === undefined ? {} : { start: startMs }),
+            ...(endMs === undefined ? {} : { end: endMs - 1 }),
+          },
         },
       },
-    });
+      context.signal,
+    );
     throwIfCancelled();
     stageDone("simulation");
 

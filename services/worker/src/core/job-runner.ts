@@ -28,6 +28,11 @@ export interface JobRunnerOptions {
   logger: Logger;
   /** Least time between two progress writes; default 250 ms. */
   progressIntervalMs?: number;
+  /**
+   * How often a running job re-reads its status, so a cancellation reaches the work even between
+   * progress writes (QUEUE, ECS and Step Functions workers have no other channel); default 1000 ms.
+   */
+  cancelCheckIntervalMs?: number;
   now?: () => number;
 }
 
@@ -98,6 +103,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           else logger.warn({ job_id: jobId, err: error }, "progress write failed");
         });
     };
+    // A cancelled job is seen here within one interval; the work stops at its next stage boundary.
+    const cancelCheck = setInterval(() => {
+      if (controller.signal.aborted) return;
+      repository.get(jobId).then(
+        (current) => {
+          if (current?.status === "CANCELLED") controller.abort(new Error("job is CANCELLED"));
+        },
+        (error: unknown) => logger.warn({ job_id: jobId, err: error }, "cancellation check failed"),
+      );
+    }, options.cancelCheckIntervalMs ?? 1_000);
+    cancelCheck.unref();
     try {
       const result = await options.work(message, { jobId, signal: controller.signal, reportProgress });
       await writing;
@@ -127,6 +143,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       }
       return "failed";
     } finally {
+      clearInterval(cancelCheck);
       context.signal.removeEventListener("abort", abortFromCaller);
     }
   };

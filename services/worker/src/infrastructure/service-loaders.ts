@@ -1,40 +1,83 @@
 // The worker's view of the strategy and data-collection services: strategies by name and version
-// (source from the registry, compiled the way the strategy service compiles them), candles as
-// streamed columnar batches, and the exchange's markets snapshot.
-import vm from "node:vm";
+// (source from the registry, compiled the way the strategy service compiles them, run only in
+// their own sandbox), candles as streamed columnar batches, and the exchange's markets snapshot.
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createServiceClient, decodeOhlcvColumns } from "@tradai/common";
-import * as engine from "@tradai/engine";
+import type * as engine from "@tradai/engine";
 import { DataCollectionService, MarketType, OhlcvEncoding, StrategyService } from "@tradai/proto";
-import { createEsbuildStrategyCompiler } from "@tradai/strategy";
-import type { CandleLoader, CandleRequest, StrategyLoader } from "../core/backtest-work";
+import {
+  createEsbuildStrategyCompiler,
+  createSandboxedBacktestRunner,
+  type CompiledStrategy,
+  type SandboxedBacktestRunner,
+  type ValidationIssue,
+} from "@tradai/strategy";
+import type { CandleLoader, CandleRequest, SandboxedStrategy, StrategyLoader } from "../core/backtest-work";
 
-const STRATEGY_GLOBAL = "__tradaiStrategy";
-
-/** Evaluates a compiled strategy bundle in its own context; it may only require the engine. */
-export function evaluateStrategyBundle(code: string, fileName: string): engine.Strategy {
-  const context = vm.createContext({
-    require: (name: string) => {
-      if (name === "@tradai/engine") return engine;
-      throw new Error(`require("${name}"): strategies may import only @tradai/engine and local files`);
-    },
-  });
-  new vm.Script(code, { filename: fileName }).runInContext(context);
-  const exported = (
-    (context as Record<string, unknown>)[STRATEGY_GLOBAL] as Record<string, unknown> | undefined
-  )?.default;
-  if (typeof exported !== "object" || exported === null) {
-    throw new Error(
-      `${fileName}: default export: expected a strategy from defineStrategy, got ${exported === undefined ? "nothing" : typeof exported}`,
-    );
-  }
-  return engine.defineStrategy({ ...(exported as engine.StrategyDefinition) });
+/** "populateIndicators: the hook threw: boom (sample.ts:12:7)" for each issue. */
+function describeIssues(issues: readonly ValidationIssue[]): string {
+  return issues
+    .map((issue) => {
+      const at =
+        issue.file === undefined
+          ? ""
+          : ` (${issue.file}${issue.line === undefined ? "" : `:${issue.line}`}${issue.column === undefined ? "" : `:${issue.column}`})`;
+      const message = issue.message.startsWith(`${issue.field}`)
+        ? issue.message
+        : `${issue.field}: ${issue.message}`;
+      return `${message}${at}`;
+    })
+    .join("; ");
 }
 
-export function createStrategyServiceLoader(baseUrl: string): StrategyLoader {
+/**
+ * A compiled strategy as the backtest work sees it: described by its sandbox, and run only there
+ * (backtest-harness.ts in @tradai/strategy). No object or function of the strategy reaches the
+ * worker, and no object of the worker reaches the strategy (issue #5).
+ */
+export async function loadSandboxedStrategy(
+  compiled: CompiledStrategy,
+  runner: SandboxedBacktestRunner,
+  label: string = compiled.entry,
+): Promise<SandboxedStrategy> {
+  const described = await runner.describe(compiled);
+  if (!described.ok) throw new Error(`strategy ${label} does not load: ${describeIssues(described.issues)}`);
+  const { name, startupCandleCount } = described.description;
+  return {
+    sandboxed: true,
+    name,
+    startupCandleCount,
+    async runBacktest(options, signal) {
+      const result = await runner.backtest(
+        compiled,
+        {
+          pairs: options.pairs ?? Object.keys(options.candles ?? {}),
+          candles: options.candles ?? {},
+          ...(options.params === undefined ? {} : { params: options.params }),
+          config: options.config,
+        },
+        signal,
+      );
+      if (result.ok) return result.run;
+      if (result.cancelled === true && signal.aborted) throw signal.reason ?? new Error("cancelled");
+      throw new Error(`strategy ${label} failed in its backtest: ${describeIssues(result.issues)}`);
+    },
+  };
+}
+
+export interface StrategyServiceLoaderOptions {
+  /** The sandbox strategies run in; default one with createSandboxedBacktestRunner's defaults. */
+  runner?: SandboxedBacktestRunner;
+}
+
+export function createStrategyServiceLoader(
+  baseUrl: string,
+  options: StrategyServiceLoaderOptions = {},
+): StrategyLoader {
   const client = createServiceClient(StrategyService, baseUrl, { timeoutMs: 30_000 });
   const compiler = createEsbuildStrategyCompiler();
-  const cache = new Map<string, Promise<engine.Strategy>>();
+  const runner = options.runner ?? createSandboxedBacktestRunner();
+  const cache = new Map<string, Promise<SandboxedStrategy>>();
   return {
     load(name, version) {
       const key = `${name}@${version}`;
@@ -53,7 +96,7 @@ export function createStrategyServiceLoader(baseUrl: string): StrategyLoader {
               `strategy ${key} does not compile: ${compiled.issues.map((issue) => `${issue.file ?? entry}:${issue.line ?? 0} ${issue.message}`).join("; ")}`,
             );
           }
-          return evaluateStrategyBundle(compiled.compiled.code, entry);
+          return loadSandboxedStrategy(compiled.compiled, runner, key);
         })();
         cache.set(key, loaded);
         loaded.catch(() => cache.delete(key));
