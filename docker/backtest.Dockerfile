@@ -31,6 +31,8 @@ ENV BACKEND_HOST=0.0.0.0 \
     BACKEND_PORT=8001
 WORKDIR /app
 COPY --from=build --chown=node:node /out/ ./
+# The result store shared with the worker containers on a volume (docker-compose.yaml).
+RUN mkdir -p /var/lib/tradai/results && chown node:node /var/lib/tradai/results
 USER node
 EXPOSE 8001
 # Node's fetch, not curl: slim images have no curl (spec §2 "Health Check Pattern").

@@ -24,6 +24,11 @@ RUN npx esbuild services/worker/src/main.ts --bundle --platform=node --target=no
  && echo '{"type":"module"}' > /out/package.json \
  && node docker/collect-externals.mjs /out better-sqlite3 @duckdb/node-api esbuild @fastify/swagger-ui
 RUN mkdir -p /out/strategies && cp -r strategies/. /out/strategies/
+# Registered strategies run in a sandbox that bundles its harness at run time from
+# "./backtest-harness.ts" beside the code (services/strategy/src/infrastructure/sandboxed-backtest.ts);
+# ship it pre-bundled there (plain JS is valid TypeScript).
+RUN npx esbuild services/strategy/src/infrastructure/backtest-harness.ts --bundle --platform=node --target=node20 \
+      --format=esm --outfile=/out/dist/backtest-harness.ts
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -32,8 +37,13 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 COPY --from=build --chown=node:node /out/ ./
+# The result store shared with the backtest service on a volume (compose, Kubernetes): a new volume
+# takes this directory's owner, so the worker (node) can write to it.
+RUN mkdir -p /var/lib/tradai/results && chown node:node /var/lib/tradai/results
 USER node
 # An on-demand task: no port and no health endpoint (spec §3.7).
 HEALTHCHECK NONE
-ENTRYPOINT ["node", "dist/main.mjs"]
-CMD []
+# The command, not an entry point: the LOCAL/DOCKER executor runs `node dist/main.mjs --job <json>`
+# (WORKER_COMMAND in infra/shared/config.ts), ECS and Kubernetes Jobs run it as is (one job from
+# WORKER_JOB), compose and the Kubernetes Deployment add --queue.
+CMD ["node", "dist/main.mjs"]

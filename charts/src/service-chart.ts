@@ -6,17 +6,19 @@ import type { Construct } from "constructs";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
-import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
-import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import { Service } from "kubernetes-models/v1/Service";
-import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
-import { serviceUrlEnvironment } from "../../infra/shared/config";
+import {
+  BACKTEST_EXECUTOR,
+  BULLMQ_BACKTEST_QUEUE,
+  RESULTS_MOUNT_PATH,
+  serviceUrlEnvironment,
+} from "../../infra/shared/config";
 import type { Environment, ServiceName, Topology } from "../../infra/shared/config";
 import {
   addObject,
@@ -45,6 +47,8 @@ interface Storage {
   claim: string;
   mountPath: string;
   size: string;
+  /** ReadWriteMany when pods of other Deployments mount it too (the backtest results). */
+  accessMode: "ReadWriteOnce" | "ReadWriteMany";
   /** Variable that tells the service where its state lives (`null`: none, MLflow's is in its args). */
   variable: string | null;
 }
@@ -57,6 +61,7 @@ function storageFor(service: ServiceName): Storage | null {
         claim: "data-collection-store",
         mountPath: "/data",
         size: "20Gi",
+        accessMode: "ReadWriteOnce",
         variable: "DATA_COLLECTION_DATA_DIR",
       };
     case "strategy-service":
@@ -64,6 +69,7 @@ function storageFor(service: ServiceName): Storage | null {
         claim: "strategy-registry",
         mountPath: "/var/lib/tradai/strategies",
         size: "1Gi",
+        accessMode: "ReadWriteOnce",
         variable: "STRATEGY_SERVICE_REGISTRY_DIR",
       };
     case "mlflow":
@@ -71,18 +77,40 @@ function storageFor(service: ServiceName): Storage | null {
         claim: "mlflow-artifacts",
         mountPath: "/var/lib/mlflow/artifacts",
         size: "20Gi",
+        accessMode: "ReadWriteOnce",
         variable: null,
+      };
+    case "backtest":
+      // Written by the worker pods (worker-chart.ts mounts the same claim), read by the service.
+      return {
+        claim: BACKTEST_RESULTS_CLAIM,
+        mountPath: RESULTS_MOUNT_PATH,
+        size: "10Gi",
+        accessMode: "ReadWriteMany",
+        variable: "BACKEND_RESULT_STORE",
       };
     default:
       return null;
   }
 }
 
+/** Claim of the result store the backtest service and the workers share (needs a ReadWriteMany class). */
+export const BACKTEST_RESULTS_CLAIM = "backtest-results";
+
 /** Settings beyond host, port and URLs, by service (names from the services' config schemas). */
 function extraConfig(service: ServiceName): Record<string, string> {
   switch (service) {
+    // The QUEUE executor: jobs go to the BullMQ queue that the worker Deployment consumes (KEDA scales
+    // it on the queue's length, worker-chart.ts); job state in PostgreSQL, shared with the workers.
     case "backtest":
-      return { BACKEND_STATE_STORE: "postgres", BACKEND_REDIS_URL: "redis://redis:6379" };
+      return {
+        BACKEND_EXECUTOR_MODE: BACKTEST_EXECUTOR.kubernetes.mode,
+        BACKEND_REDIS_URL: "redis://redis:6379",
+        BACKEND_QUEUE_NAME: BULLMQ_BACKTEST_QUEUE,
+        BACKEND_STATE_STORE: "postgres",
+        // A missing executor setting fails start-up instead of disabling backtests.
+        BACKEND_DEV_MODE: "false",
+      };
     default:
       return {};
   }
@@ -138,7 +166,7 @@ export class ServiceChart extends Chart {
         "storage",
         new PersistentVolumeClaim({
           metadata: metadata(storage.claim),
-          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: storage.size } } },
+          spec: { accessModes: [storage.accessMode], resources: { requests: { storage: storage.size } } },
         }),
       );
     }
@@ -157,42 +185,6 @@ export class ServiceChart extends Chart {
       ...probesFor(service),
     };
 
-    // The backtest service runs backtests as Kubernetes Jobs, so it gets a scoped Role for them.
-    const needsApi = name === "backtest";
-    if (needsApi) {
-      addObject(this, "service-account", new ServiceAccount({ metadata: metadata(name) }));
-      addObject(
-        this,
-        "role",
-        new Role({
-          metadata: metadata(`${name}-jobs`),
-          rules: [
-            {
-              apiGroups: ["batch"],
-              resources: ["jobs"],
-              verbs: ["create", "get", "list", "watch", "delete"],
-            },
-            { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list", "watch"] },
-            {
-              apiGroups: [""],
-              resources: ["configmaps"],
-              resourceNames: ["backtest-job-template"],
-              verbs: ["get"],
-            },
-          ],
-        }),
-      );
-      addObject(
-        this,
-        "role-binding",
-        new RoleBinding({
-          metadata: metadata(`${name}-jobs`),
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${name}-jobs` },
-          subjects: [{ kind: "ServiceAccount", name, namespace }],
-        }),
-      );
-    }
-
     const replicas = Math.max(service.desiredCount[environment], service.autoscaling?.minReplicas ?? 0);
     addObject(
       this,
@@ -208,7 +200,8 @@ export class ServiceChart extends Chart {
           template: {
             metadata: { labels },
             spec: {
-              ...(needsApi ? { serviceAccountName: name } : { automountServiceAccountToken: false }),
+              // No service needs the Kubernetes API (the backtest executor on Kubernetes is QUEUE).
+              automountServiceAccountToken: false,
               securityContext: podSecurity(isMlflow ? MLFLOW_USER : NODE_USER),
               // Services drain in-flight calls within 10 s of SIGTERM (ARCHITECTURE.md §2).
               terminationGracePeriodSeconds: 30,

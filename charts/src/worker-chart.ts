@@ -1,6 +1,9 @@
 // The worker (spec: strategy-container): a BullMQ consumer Deployment scaled from zero by KEDA on
-// the backtest queue's length, plus the Job template the backtest service's Kubernetes executor
-// clones for one-off backtests (ARCHITECTURE.md §4.5).
+// the backtest queue's length — the backtest service's QUEUE executor feeds it. Plus a Job template
+// (ConfigMap `backtest-job-template`) for operators: one backtest outside the queue, e.g.
+//   kubectl get cm backtest-job-template -o jsonpath='{.data.job\.yaml}' > job.yaml
+//   # set WORKER_JOB to the job message (JSON), then: kubectl create -f job.yaml
+// No executor creates Jobs: the backtest service has no Kubernetes API access.
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
 import { Chart, Yaml } from "cdk8s";
 import type { Construct } from "constructs";
@@ -12,6 +15,8 @@ import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import {
   BULLMQ_BACKTEST_QUEUE,
+  RESULTS_MOUNT_PATH,
+  WORKER_COMMAND,
   WORKER_CONSUMER_ARGS,
   WORKER_JOB_VARIABLE,
   serviceUrlEnvironment,
@@ -25,7 +30,7 @@ import {
   resourcesFor,
   selectorFor,
 } from "./kubernetes";
-import { NODE_USER } from "./service-chart";
+import { BACKTEST_RESULTS_CLAIM, NODE_USER } from "./service-chart";
 
 export interface WorkerChartProps {
   topology: Topology;
@@ -47,7 +52,7 @@ export function bullmqWaitList(queue: string): string {
 export const BACKTEST_JOB_DEADLINE_SECONDS = 6 * 3600;
 
 export class WorkerChart extends Chart {
-  /** The Job the executor clones, validated; also stored in the `backtest-job-template` ConfigMap. */
+  /** The operators' one-off backtest Job, validated; also stored in the `backtest-job-template` ConfigMap. */
   readonly jobTemplate: Job;
 
   constructor(scope: Construct, id: string, props: WorkerChartProps) {
@@ -68,6 +73,7 @@ export class WorkerChart extends Chart {
           WORKER_REDIS_URL: "redis://redis:6379",
           WORKER_QUEUE_NAME: BULLMQ_BACKTEST_QUEUE,
           WORKER_STATE_STORE: "postgres",
+          WORKER_RESULT_STORE: RESULTS_MOUNT_PATH,
           ...serviceUrlEnvironment(name, (target) => target, topology.services),
         },
       }),
@@ -77,6 +83,8 @@ export class WorkerChart extends Chart {
       name,
       image: props.image,
       imagePullPolicy: "IfNotPresent",
+      // The image's command (no entry point), so the arguments can follow it.
+      command: [...WORKER_COMMAND],
       ...(args.length > 0 ? { args: [...args] } : {}),
       envFrom: [{ configMapRef: { name: `${name}-config` } }],
       env: [
@@ -88,7 +96,10 @@ export class WorkerChart extends Chart {
       ],
       resources: resourcesFor(service.cpu, service.memory),
       securityContext: containerSecurity(),
-      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      volumeMounts: [
+        { name: "tmp", mountPath: "/tmp" },
+        { name: "results", mountPath: RESULTS_MOUNT_PATH },
+      ],
     });
     const podSpec = (
       args: readonly string[],
@@ -101,7 +112,11 @@ export class WorkerChart extends Chart {
       // A job in flight gets time to report its state before the pod goes (BullMQ re-queues it).
       terminationGracePeriodSeconds: 60,
       containers: [container(args, extraEnv)],
-      volumes: [{ name: "tmp", emptyDir: {} }],
+      volumes: [
+        { name: "tmp", emptyDir: {} },
+        // Shared with the backtest service, which reads the results (service-chart.ts creates it).
+        { name: "results", persistentVolumeClaim: { claimName: BACKTEST_RESULTS_CLAIM } },
+      ],
     });
 
     addObject(
@@ -154,7 +169,7 @@ export class WorkerChart extends Chart {
         ttlSecondsAfterFinished: 3600,
         template: {
           metadata: { labels },
-          // One job per pod, like the ECS task: the executor fills in the job message (JSON).
+          // One job per pod, like the ECS task: whoever creates it fills in the job message (JSON).
           spec: podSpec([...service.args], [{ name: WORKER_JOB_VARIABLE, value: "" }], "Never"),
         },
       },

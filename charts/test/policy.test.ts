@@ -2,14 +2,18 @@
 // health endpoints, resources from SERVICES, HPAs for the stateless services, KEDA for the worker,
 // a CronJob per schedule, and only the gateway reachable from outside the namespace.
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import {
   SCHEDULED_LAMBDAS,
   SERVICES,
   SERVICE_NAMES,
   TOPOLOGY,
+  WORKER_COMMAND,
   withSchedule,
   withService,
 } from "../../infra/shared/config";
+// Read-only use of the backtest service: does the ConfigMap configure its executor?
+import { missingSettings } from "../../services/backtest/src/infrastructure/executor-factory";
 import type { Topology } from "../../infra/shared/config";
 import { createTradaiApp, renderManifests } from "../src/tradai-app";
 import type { TradaiAppProps } from "../src/tradai-app";
@@ -109,6 +113,80 @@ describe("scaling", () => {
   });
 });
 
+describe("backtest execution (QUEUE executor, KEDA-scaled worker)", () => {
+  const backtest = find(manifests, "ConfigMap", "backtest-config").data;
+  const worker = find(manifests, "ConfigMap", "strategy-container-config").data;
+
+  it("configures the backtest service's QUEUE executor on the Redis the worker consumes", () => {
+    expect(backtest).toMatchObject({
+      BACKEND_EXECUTOR_MODE: "QUEUE",
+      BACKEND_REDIS_URL: "redis://redis:6379",
+      BACKEND_QUEUE_NAME: worker.WORKER_QUEUE_NAME,
+      BACKEND_STATE_STORE: worker.WORKER_STATE_STORE,
+      BACKEND_DEV_MODE: "false",
+    });
+    expect(worker.WORKER_REDIS_URL).toBe(backtest.BACKEND_REDIS_URL);
+    expect(
+      missingSettings({
+        mode: backtest.BACKEND_EXECUTOR_MODE,
+        localExecutionMode: "SUBPROCESS" as never,
+        redisUrl: backtest.BACKEND_REDIS_URL,
+      }),
+    ).toEqual([]);
+  });
+
+  it("gives the worker the services' URLs and the result store the backtest service reads", () => {
+    expect(worker).toMatchObject({
+      WORKER_STRATEGY_SERVICE_URL: "http://strategy-service:8003",
+      WORKER_DATA_COLLECTION_URL: "http://data-collection:8002",
+      WORKER_MLFLOW_TRACKING_URI: "http://mlflow:5000/mlflow",
+      WORKER_RESULT_STORE: backtest.BACKEND_RESULT_STORE,
+    });
+    const claimAt = (spec: any, path: string) => {
+      const mount = spec.containers[0].volumeMounts.find((entry: any) => entry.mountPath === path);
+      return spec.volumes.find((volume: any) => volume.name === mount?.name)?.persistentVolumeClaim
+        ?.claimName;
+    };
+    const jobTemplate = parseYaml(find(manifests, "ConfigMap", "backtest-job-template").data["job.yaml"]);
+    const claims = [
+      claimAt(find(manifests, "Deployment", "backtest").spec.template.spec, backtest.BACKEND_RESULT_STORE),
+      claimAt(
+        find(manifests, "Deployment", "strategy-container").spec.template.spec,
+        worker.WORKER_RESULT_STORE,
+      ),
+      claimAt(jobTemplate.spec.template.spec, worker.WORKER_RESULT_STORE),
+    ];
+    expect(claims).toEqual(["backtest-results", "backtest-results", "backtest-results"]);
+    expect(find(manifests, "PersistentVolumeClaim", "backtest-results").spec.accessModes).toEqual([
+      "ReadWriteMany",
+    ]);
+  });
+
+  it("runs the image's command: with --queue in the Deployment, as is (one WORKER_JOB) in the Job template", () => {
+    const container = find(manifests, "Deployment", "strategy-container").spec.template.spec.containers[0];
+    expect(container.command).toEqual(WORKER_COMMAND);
+    expect(container.args).toEqual(["--queue"]);
+    const jobTemplate = parseYaml(find(manifests, "ConfigMap", "backtest-job-template").data["job.yaml"]);
+    const job = jobTemplate.spec.template.spec.containers[0];
+    expect(job.command).toEqual(WORKER_COMMAND);
+    expect(job.args).toBeUndefined();
+  });
+
+  it("grants no service Kubernetes API access (no executor creates Jobs)", () => {
+    for (const kind of ["Role", "RoleBinding", "ServiceAccount"]) {
+      expect(
+        manifests.filter((manifest) => manifest.kind === kind),
+        kind,
+      ).toEqual([]);
+    }
+    for (const deployment of manifests.filter((manifest) => manifest.kind === "Deployment") as any[]) {
+      expect(deployment.spec.template.spec.automountServiceAccountToken, deployment.metadata.name).toBe(
+        false,
+      );
+    }
+  });
+});
+
 describe("scheduled functions", () => {
   const expected: Record<string, string> = {
     "orphan-scanner": "*/5 * * * *",
@@ -135,8 +213,8 @@ describe("scheduled functions", () => {
   it("applies per-stack overrides by the spec's config keys", () => {
     const overridden = synth({ scheduleOverrides: { orphan_scanner_schedule: "rate(10 minutes)" } });
     expect(find(overridden, "CronJob", "orphan-scanner").spec.schedule).toBe("*/10 * * * *");
-    expect(() => synth({ scheduleOverrides: { health_check_schedule: "rate(7 minutes)" } })).toThrow(
-      'health_check_schedule: expected a rate that divides 60 minutes, got "rate(7 minutes)"',
+    expect(() => synth({ scheduleOverrides: { health_check_schedule: "every 7 minutes" } })).toThrow(
+      'health_check_schedule: expected "rate(N unit)" or "cron(m h dom mon dow year)", got "every 7 minutes"',
     );
   });
 });
@@ -211,6 +289,19 @@ describe("one source of truth", () => {
   it("follows a schedule change into the CronJob", () => {
     const changed = synthWith(withSchedule(TOPOLOGY, "drift-monitor", "rate(3 hours)"));
     expect(find(changed, "CronJob", "drift-monitor").spec.schedule).toBe("0 */3 * * *");
+  });
+
+  it("converts overrides Kubernetes can run, and names the key of one it cannot", () => {
+    const weekly = synth({ scheduleOverrides: { drift_monitor_schedule: "rate(7 days)" } });
+    expect(find(weekly, "CronJob", "drift-monitor").spec.schedule).toBe("0 0 * * 0");
+    const monday = synth({ scheduleOverrides: { drift_monitor_schedule: "cron(0 6 ? * 2 *)" } });
+    expect(find(monday, "CronJob", "drift-monitor").spec.schedule).toBe("0 6 * * 1");
+    expect(() => synth({ scheduleOverrides: { health_check_schedule: "rate(7 minutes)" } })).toThrow(
+      'health_check_schedule: "rate(7 minutes)" has no exact Kubernetes cron (7 minutes do not divide an hour); the nearest, "*/7 * * * *", is not exact',
+    );
+    expect(() => synth({ scheduleOverrides: { drift_monitor_schedule: "rate(2 days)" } })).toThrow(
+      /^drift_monitor_schedule: .*the nearest, "0 0 \*\/2 \* \*", is not exact/,
+    );
   });
 });
 

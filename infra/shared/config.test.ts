@@ -20,8 +20,10 @@ import {
   deadLetterQueueName,
   parseEnvironment,
   queueName,
+  resolveEnabledFunctions,
   resolveLambdaSchedules,
   scheduleToCron,
+  validateScheduleExpression,
   serviceDiscoveryNamespace,
   serviceLogGroupName,
   serviceUrlEnvironment,
@@ -184,14 +186,82 @@ describe("scheduleToCron", () => {
   });
 
   it.each([
-    ["rate(7 minutes)", "expected a rate that divides 60 minutes"],
+    ["rate(120 minutes)", "0 */2 * * *"],
+    ["rate(24 hours)", "0 0 * * *"],
+    ["rate(7 days)", "0 0 * * 0"],
+    // EventBridge numbers days of the week 1-7 from Sunday, Kubernetes 0-6.
+    ["cron(0 12 ? * 2 *)", "0 12 * * 1"],
+    ["cron(30 6 ? * 2-6 *)", "30 6 * * 1-5"],
+    ["cron(0 0 ? * 1,7 *)", "0 0 * * 0,6"],
+  ])("%s → %s (exact only after conversion)", (expression, cron) => {
+    expect(scheduleToCron(expression)).toBe(cron);
+  });
+
+  it.each([
     ["rate(1 minutes)", 'expected "rate(1 minute)" or "rate(N minutes)"'],
     ["rate(5 minute)", 'expected "rate(1 minute)" or "rate(N minutes)"'],
-    ["rate(2 days)", 'expected "rate(1 day)" at most'],
+    ["rate(0 minutes)", 'expected "rate(1 minute)" or "rate(N minutes)"'],
     ["cron(0 12 * * ?)", "expected cron() with 6 fields, got 5"],
-    ["cron(0 12 * * ? 2030)", 'to be *, got "2030"'],
-  ])("rejects %s", (expression, message) => {
+    ["cron(0 12 * * * *)", 'expected "?" in exactly one of day-of-month and day-of-week'],
+  ])("rejects %s, which EventBridge rejects too", (expression, message) => {
+    expect(() => validateScheduleExpression(expression, "orphan_scanner_schedule")).toThrow(
+      `orphan_scanner_schedule: ${message}`,
+    );
     expect(() => scheduleToCron(expression, "orphan_scanner_schedule")).toThrow(message);
+  });
+
+  it.each([
+    [
+      "rate(7 minutes)",
+      '"rate(7 minutes)" has no exact Kubernetes cron (7 minutes do not divide an hour); the nearest, "*/7 * * * *", is not exact',
+    ],
+    ["rate(5 hours)", 'the nearest, "0 */5 * * *", is not exact'],
+    ["rate(90 minutes)", "(90 minutes are not whole hours)"],
+    [
+      "rate(2 days)",
+      '(every 2 days restarts at each month\'s start); the nearest, "0 0 */2 * *", is not exact',
+    ],
+    ["cron(0 12 * * ? 2030)", 'expected the year field of "cron(0 12 * * ? 2030)" to be * on Kubernetes'],
+    ["cron(0 12 L * ? *)", "expected a day of month without L or W"],
+    ["cron(0 12 ? * 6#3 *)", "expected a day of week without L, W or #"],
+  ])("accepts %s on AWS, and on Kubernetes names the key and why it cannot", (expression, message) => {
+    expect(validateScheduleExpression(expression, "orphan_scanner_schedule").kind).toBe(
+      expression.startsWith("rate") ? "rate" : "cron",
+    );
+    expect(
+      resolveLambdaSchedules((key) => (key === "orphan_scanner_schedule" ? expression : undefined)),
+    ).toMatchObject({
+      "orphan-scanner": expression,
+    });
+    expect(() => scheduleToCron(expression, "orphan_scanner_schedule")).toThrow(/^orphan_scanner_schedule: /);
+    expect(() => scheduleToCron(expression, "orphan_scanner_schedule")).toThrow(message);
+  });
+});
+
+describe("optional functions (LAMBDA_CONFIGS.required, stack config disabled_functions)", () => {
+  it("leaves out optional functions and keeps the rest", () => {
+    const enabled = resolveEnabledFunctions(["sqs-consumer", "compare-models"]);
+    expect(enabled).not.toContain("sqs-consumer");
+    expect(enabled).not.toContain("compare-models");
+    expect(enabled).toHaveLength(LAMBDA_NAMES.length - 2);
+    expect(resolveEnabledFunctions([])).toEqual([...LAMBDA_NAMES]);
+  });
+
+  it.each([
+    [
+      "backtest-consumer",
+      'disabled_functions: expected optional functions only, got the required function "backtest-consumer"',
+    ],
+    [
+      "update-status",
+      'disabled_functions: expected a function the backtest state machine does not invoke, got "update-status"',
+    ],
+    [
+      "no-such-function",
+      'disabled_functions: expected names of optional functions (sqs-consumer, check-retraining-needed, compare-models, promote-model, model-rollback), got "no-such-function"',
+    ],
+  ])("rejects %s", (name, message) => {
+    expect(() => resolveEnabledFunctions([name])).toThrow(message);
   });
 });
 
@@ -214,6 +284,8 @@ describe("environments, stores and names", () => {
   it("names resources as the spec does", () => {
     expect(serviceDiscoveryNamespace("dev")).toBe("tradai-dev.local");
     expect(tableName("dev", "workflowState")).toBe("tradai-workflow-state-dev");
+    // lambdas/backtest-consumer/src/handler.ts's default table name, per environment.
+    expect(tableName("dev", "backtestIdempotency")).toBe("tradai-backtest-idempotency-dev");
     expect(tableName("prod", "retrainingState")).toBe("tradai-retraining-state-prod");
     expect(tableName("staging", "tradingState")).toBe("tradai-trading-state-staging");
     expect(bucketName("dev", "mlflow")).toBe("tradai-mlflow-dev");

@@ -240,7 +240,13 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceConfig>> = {
     envPrefix: "WORKER_",
     ecrRepository: "tradai/strategy-container",
     dockerfile: "docker/worker.Dockerfile",
-    urlVariables: {},
+    // The worker's schema (services/worker/src/main.ts): it loads strategies and candles from the
+    // services and tracks runs in MLflow, in every deployment (compose, Kubernetes, ECS).
+    urlVariables: {
+      "strategy-service": "WORKER_STRATEGY_SERVICE_URL",
+      "data-collection": "WORKER_DATA_COLLECTION_URL",
+      mlflow: "WORKER_MLFLOW_TRACKING_URI",
+    },
     secretEnv: ["WORKER_POSTGRES_URL"],
     autoscaling: null,
     kind: "task",
@@ -421,7 +427,92 @@ export interface LambdaConfig {
   description: string;
   /** Handler source in this repository. */
   handler: string;
+  /** Prefix of the handler's config variables: the name in SNAKE_CASE (BACKTEST_CONSUMER_). */
+  envPrefix: string;
+  /** Settings the handler reads, by the field names of its config schema (variable = prefix + SNAKE_CASE). */
+  settings: readonly LambdaSetting[];
 }
+
+/**
+ * Values the Pulumi program can hand a function (infra/src/functions.ts resolves each to a resource
+ * attribute), named like the handlers' config fields: lambdas/backtest-consumer/src/handler.ts reads
+ * `idempotencyTable` from BACKTEST_CONSUMER_IDEMPOTENCY_TABLE, and so on.
+ */
+export const LAMBDA_SETTINGS = [
+  "region",
+  "launch",
+  "idempotencyTable",
+  "workflowStateTable",
+  "retrainingStateTable",
+  "tradingStateTable",
+  "backtestQueueUrl",
+  "retrainingQueueUrl",
+  "alertTopicArn",
+  "ecsCluster",
+  "ecsTaskDefinition",
+  "ecsSubnets",
+  "ecsSecurityGroups",
+  "stateMachineArn",
+  "serviceNamespace",
+  "dataCollectionUrl",
+] as const;
+export type LambdaSetting = (typeof LAMBDA_SETTINGS)[number];
+
+/** SNAKE_CASE of a camelCase field, as packages/common's config loader names variables. */
+export function snakeCase(field: string): string {
+  return field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+export function lambdaEnvPrefix(name: LambdaName): string {
+  return `${name.toUpperCase().replace(/-/g, "_")}_`;
+}
+
+/** The variables a function gets (prefix + SNAKE_CASE of each setting), in settings order. */
+export function lambdaVariables(config: LambdaConfig): Record<string, LambdaSetting> {
+  return Object.fromEntries(
+    config.settings.map((setting) => [config.envPrefix + snakeCase(setting), setting]),
+  );
+}
+
+const launchWorker: readonly LambdaSetting[] = [
+  "ecsCluster",
+  "ecsTaskDefinition",
+  "ecsSubnets",
+  "ecsSecurityGroups",
+];
+
+/**
+ * What each function's handler reads. backtest-consumer's list is its schema (lambdas/backtest-consumer/
+ * src/handler.ts, checked by infra/test); the others follow their permissions until their handlers land.
+ */
+const LAMBDA_FUNCTION_SETTINGS: Readonly<Record<LambdaName, readonly LambdaSetting[]>> = {
+  "backtest-consumer": ["idempotencyTable", "launch", ...launchWorker, "stateMachineArn", "region"],
+  "sqs-consumer": ["retrainingStateTable", ...launchWorker, "region"],
+  "orphan-scanner": [
+    "ecsCluster",
+    "workflowStateTable",
+    "retrainingStateTable",
+    "tradingStateTable",
+    "alertTopicArn",
+    "region",
+  ],
+  "health-check": ["serviceNamespace", "alertTopicArn", "region"],
+  "trading-heartbeat-check": ["tradingStateTable", "alertTopicArn", "region"],
+  "drift-monitor": ["retrainingStateTable", "alertTopicArn", "region"],
+  "retraining-scheduler": ["retrainingStateTable", "retrainingQueueUrl", "region"],
+  "validate-strategy": ["region"],
+  "data-collection-proxy": ["dataCollectionUrl", "region"],
+  "notify-completion": ["alertTopicArn", "region"],
+  "check-retraining-needed": ["retrainingStateTable", "region"],
+  "compare-models": ["region"],
+  "promote-model": ["retrainingStateTable", "alertTopicArn", "region"],
+  "model-rollback": ["retrainingStateTable", "alertTopicArn", "region"],
+  "cleanup-resources": ["ecsCluster", "workflowStateTable", "region"],
+  "update-status": ["workflowStateTable", "region"],
+  "pulumi-drift-detector": ["alertTopicArn", "region"],
+  // The inline handler (infra/src/nat-routes-handler.ts) has its own variables.
+  "update-nat-routes": [],
+};
 
 const lambda = (
   name: LambdaName,
@@ -442,6 +533,8 @@ const lambda = (
   packaging: name === "update-nat-routes" ? "inline" : "image",
   description,
   handler: `lambdas/${name}/src/handler.ts`,
+  envPrefix: lambdaEnvPrefix(name),
+  settings: LAMBDA_FUNCTION_SETTINGS[name],
 });
 
 const schedule: LambdaTrigger = { type: "schedule" };
@@ -637,7 +730,9 @@ export const LAMBDA_SCHEDULES: Readonly<Record<ScheduledLambdaName, LambdaSchedu
 
 /**
  * The effective schedule expression per scheduled Lambda: the stack config value under the
- * function's `configKey` when `lookup` returns one, else the default. Every value is validated.
+ * function's `configKey` when `lookup` returns one, else the default. Every value must be a valid
+ * EventBridge expression (validateScheduleExpression); whether Kubernetes can run it is checked
+ * only where CronJobs are made (scheduleToCron, charts/).
  */
 export function resolveLambdaSchedules(
   lookup: (configKey: string) => string | undefined,
@@ -647,7 +742,7 @@ export function resolveLambdaSchedules(
     SCHEDULED_LAMBDAS.map((name) => {
       const entry = schedules[name];
       const expression = lookup(entry.configKey) ?? entry.expression;
-      scheduleToCron(expression, entry.configKey);
+      validateScheduleExpression(expression, entry.configKey);
       return [name, expression];
     }),
   ) as Record<ScheduledLambdaName, string>;
@@ -655,12 +750,18 @@ export function resolveLambdaSchedules(
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\(([^)]+)\)$/;
+const MINUTES_PER: Readonly<Record<string, number>> = { minute: 1, hour: 60, day: 1440 };
+
+export type ScheduleExpression =
+  | { kind: "rate"; minutes: number }
+  | { kind: "cron"; fields: [string, string, string, string, string, string] };
 
 /**
- * Converts an EventBridge schedule expression to a five-field Kubernetes CronJob schedule.
- * Rates must divide their unit evenly (5 minutes, 6 hours) so the cron fires at the same rate.
+ * Parses an EventBridge schedule expression (`rate(N unit)`, `cron(m h dom mon dow year)`) as AWS
+ * accepts it: N ≥ 1 with the singular unit exactly for 1; cron with six fields, `?` in day-of-month
+ * or day-of-week. Bad input names `field`, what was expected and what was found.
  */
-export function scheduleToCron(expression: string, field = "schedule"): string {
+export function validateScheduleExpression(expression: string, field = "schedule"): ScheduleExpression {
   const rate = RATE.exec(expression);
   if (rate) {
     const amount = Number(rate[1]);
@@ -671,16 +772,7 @@ export function scheduleToCron(expression: string, field = "schedule"): string {
         `${field}: expected "rate(1 ${singular})" or "rate(N ${singular}s)" with N > 1, got "${expression}"`,
       );
     }
-    const every = (limit: number) => {
-      if (limit % amount !== 0) {
-        throw new Error(`${field}: expected a rate that divides ${limit} ${singular}s, got "${expression}"`);
-      }
-      return amount === 1 ? "*" : `*/${amount}`;
-    };
-    if (singular === "minute") return `${every(60)} * * * *`;
-    if (singular === "hour") return `0 ${every(24)} * * *`;
-    if (amount !== 1) throw new Error(`${field}: expected "rate(1 day)" at most, got "${expression}"`);
-    return "0 0 * * *";
+    return { kind: "rate", minutes: amount * (MINUTES_PER[singular] ?? 1) };
   }
   const cron = CRON.exec(expression);
   if (cron) {
@@ -688,39 +780,184 @@ export function scheduleToCron(expression: string, field = "schedule"): string {
     if (fields.length !== 6) {
       throw new Error(`${field}: expected cron() with 6 fields, got ${fields.length} in "${expression}"`);
     }
-    if (fields[5] !== "*") {
-      throw new Error(`${field}: expected the year field of "${expression}" to be *, got "${fields[5]}"`);
+    const [, , dayOfMonth, , dayOfWeek] = fields;
+    if ((dayOfMonth === "?") === (dayOfWeek === "?")) {
+      throw new Error(
+        `${field}: expected "?" in exactly one of day-of-month and day-of-week, got "${dayOfMonth} ... ${dayOfWeek}" in "${expression}"`,
+      );
     }
-    return fields
-      .slice(0, 5)
-      .map((part) => (part === "?" ? "*" : part))
-      .join(" ");
+    return { kind: "cron", fields: fields as [string, string, string, string, string, string] };
   }
   throw new Error(`${field}: expected "rate(N unit)" or "cron(m h dom mon dow year)", got "${expression}"`);
+}
+
+/** EventBridge numbers days of the week 1-7 from Sunday, Kubernetes 0-6: shift numbers by one. */
+function dayOfWeekToCron(part: string, field: string, expression: string): string {
+  if (/[LW#]/.test(part)) {
+    throw new Error(
+      `${field}: expected a day of week without L, W or # (Kubernetes cron has none), got "${part}" in "${expression}"`,
+    );
+  }
+  return part.replace(
+    /(^|[,-])(\d+)/g,
+    (_match, separator: string, day: string) => `${separator}${Number(day) - 1}`,
+  );
+}
+
+/**
+ * Converts an EventBridge schedule expression to a five-field Kubernetes CronJob schedule that
+ * fires at the same rate. Valid on AWS but not expressible exactly in five-field cron (rates that do
+ * not divide an hour or a day, rate(2 days), a year field, L/W/#): an error naming `field` (the
+ * stack config key) that says why, and the nearest cron where there is one, which is not exact.
+ */
+export function scheduleToCron(expression: string, field = "schedule"): string {
+  const parsed = validateScheduleExpression(expression, field);
+  const inexact = (reason: string, nearest: string | null) =>
+    new Error(
+      `${field}: "${expression}" has no exact Kubernetes cron (${reason})` +
+        (nearest === null ? "" : `; the nearest, "${nearest}", is not exact`) +
+        `; on Kubernetes, expected a rate that divides an hour or a day, rate(7 days), or a cron(...) value`,
+    );
+  if (parsed.kind === "rate") {
+    const minutes = parsed.minutes;
+    if (minutes < 60) {
+      if (60 % minutes !== 0)
+        throw inexact(`${minutes} minutes do not divide an hour`, `*/${minutes} * * * *`);
+      return minutes === 1 ? "* * * * *" : `*/${minutes} * * * *`;
+    }
+    if (minutes < 1440) {
+      const hours = minutes / 60;
+      if (!Number.isInteger(hours)) throw inexact(`${minutes} minutes are not whole hours`, null);
+      if (24 % hours !== 0) throw inexact(`${hours} hours do not divide a day`, `0 */${hours} * * *`);
+      return hours === 1 ? "0 * * * *" : `0 */${hours} * * *`;
+    }
+    const days = minutes / 1440;
+    if (days === 1) return "0 0 * * *";
+    if (days === 7) return "0 0 * * 0";
+    throw inexact(
+      Number.isInteger(days)
+        ? `every ${days} days restarts at each month's start`
+        : `${minutes} minutes are not whole days`,
+      Number.isInteger(days) ? `0 0 */${days} * *` : null,
+    );
+  }
+  const [minute, hour, dayOfMonth, month, dayOfWeek, year] = parsed.fields;
+  if (year !== "*") {
+    throw new Error(
+      `${field}: expected the year field of "${expression}" to be * on Kubernetes (cron has no year), got "${year}"`,
+    );
+  }
+  if (/[LW#]/.test(dayOfMonth)) {
+    throw new Error(
+      `${field}: expected a day of month without L or W (Kubernetes cron has none), got "${dayOfMonth}" in "${expression}"`,
+    );
+  }
+  return [
+    minute,
+    hour,
+    dayOfMonth === "?" ? "*" : dayOfMonth,
+    month,
+    dayOfWeek === "?" ? "*" : dayOfWeekToCron(dayOfWeek, field, expression),
+  ].join(" ");
+}
+
+/** Pulumi stack config key: comma-separated optional functions to leave out (LAMBDA_CONFIGS.required false). */
+export const DISABLED_FUNCTIONS_CONFIG_KEY = "disabled_functions";
+
+/** Functions the backtest state machine invokes: they go with it, so they cannot be left out alone. */
+export const STATE_MACHINE_FUNCTIONS: readonly LambdaName[] = [
+  "validate-strategy",
+  "data-collection-proxy",
+  "update-status",
+  "notify-completion",
+  "cleanup-resources",
+];
+
+/**
+ * The functions to deploy: all but the `disabled` ones, which must be optional (`required: false`)
+ * and not steps of the backtest state machine.
+ */
+export function resolveEnabledFunctions(
+  disabled: readonly string[],
+  lambdas: Readonly<Record<LambdaName, LambdaConfig>> = LAMBDA_CONFIGS,
+  field = DISABLED_FUNCTIONS_CONFIG_KEY,
+): LambdaName[] {
+  const optional = LAMBDA_NAMES.filter(
+    (name) => !lambdas[name].required && !STATE_MACHINE_FUNCTIONS.includes(name),
+  );
+  for (const name of disabled) {
+    if (!(LAMBDA_NAMES as readonly string[]).includes(name)) {
+      throw new Error(
+        `${field}: expected names of optional functions (${optional.join(", ")}), got "${name}"`,
+      );
+    }
+    if (lambdas[name as LambdaName].required) {
+      throw new Error(`${field}: expected optional functions only, got the required function "${name}"`);
+    }
+    if (STATE_MACHINE_FUNCTIONS.includes(name as LambdaName)) {
+      throw new Error(
+        `${field}: expected a function the backtest state machine does not invoke, got "${name}" (a step of ${STATE_MACHINE})`,
+      );
+    }
+  }
+  return LAMBDA_NAMES.filter((name) => !disabled.includes(name));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Data stores
 // ---------------------------------------------------------------------------------------------
 
+export interface TableIndexConfig {
+  name: string;
+  partitionKey: string;
+  sortKey: string | null;
+}
+
 export interface TableConfig {
   /** Logical name; the table is `tradai-<name>-<env>`. */
   name: string;
+  /** String (S) partition key. */
   partitionKey: string;
   sortKey: string | null;
   /** Attribute holding the expiry epoch second, if items expire. */
   ttlAttribute: string | null;
+  /** Global secondary indexes (string keys, all attributes projected). */
+  globalSecondaryIndexes: readonly TableIndexConfig[];
 }
 
 export const DYNAMODB_TABLES = {
-  workflowState: { name: "workflow-state", partitionKey: "job_id", sortKey: null, ttlAttribute: "ttl" },
+  // The backtest service's and the worker's WorkflowStateRepository (services/backtest
+  // dynamodb-workflow-state-repository.ts, workflowStateTableDefinition()): jobs and idempotency
+  // keys under `pk`, listed newest first through `by_created`. infra/test compares the two.
+  workflowState: {
+    name: "workflow-state",
+    partitionKey: "pk",
+    sortKey: null,
+    ttlAttribute: null,
+    globalSecondaryIndexes: [{ name: "by_created", partitionKey: "gsi_list", sortKey: "created_sk" }],
+  },
   retrainingState: {
     name: "retraining-state",
     partitionKey: "model_name",
     sortKey: null,
     ttlAttribute: null,
+    globalSecondaryIndexes: [],
   },
-  tradingState: { name: "trading-state", partitionKey: "strategy_id", sortKey: null, ttlAttribute: null },
+  tradingState: {
+    name: "trading-state",
+    partitionKey: "strategy_id",
+    sortKey: null,
+    ttlAttribute: null,
+    globalSecondaryIndexes: [],
+  },
+  // backtest-consumer's claims (lambdas/backtest-consumer: one launch per job id; claims expire).
+  backtestIdempotency: {
+    name: "backtest-idempotency",
+    partitionKey: "job_id",
+    sortKey: null,
+    ttlAttribute: "expires_at",
+    globalSecondaryIndexes: [],
+  },
 } as const satisfies Record<string, TableConfig>;
 export type TableKey = keyof typeof DYNAMODB_TABLES;
 
@@ -796,6 +1033,52 @@ export const BULLMQ_BACKTEST_QUEUE = "tradai-backtests";
 export const WORKER_CONSUMER_ARGS: readonly string[] = ["--queue"];
 /** Variable that carries the one job (JSON) of a one-shot worker. */
 export const WORKER_JOB_VARIABLE = "WORKER_JOB";
+
+/**
+ * Command of the worker image (docker/worker.Dockerfile CMD, no ENTRYPOINT): also the LOCAL/DOCKER
+ * executor's default command (services/backtest local-docker-submitter.ts), which appends
+ * `--job <json>`; deployments that consume the queue append WORKER_CONSUMER_ARGS.
+ */
+export const WORKER_COMMAND: readonly string[] = ["node", "dist/main.mjs"];
+
+// ---------------------------------------------------------------------------------------------
+// Backtest execution per deployment (spec §4, §6)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The backtest service's executor (BACKEND_EXECUTOR_MODE) in each deployment:
+ * - compose: LOCAL with the DOCKER sub-mode (spec §6 override): a worker container per job on the
+ *   compose network, results on a volume shared with the backtest service;
+ * - kubernetes: QUEUE: jobs on the BullMQ queue in Redis, consumed by the worker Deployment that
+ *   KEDA scales on the queue's length;
+ * - aws: SQS (spec §4 sequence): the FIFO queue → backtest-consumer Lambda → Step Functions → an
+ *   ECS worker task; job state in DynamoDB, results in S3.
+ */
+export const BACKTEST_EXECUTOR = {
+  compose: { mode: "LOCAL", localExecutionMode: "docker" },
+  kubernetes: { mode: "QUEUE" },
+  aws: { mode: "SQS" },
+} as const;
+
+/** What backtest-consumer launches for a job (its BACKTEST_CONSUMER_LAUNCH; spec §4: Step Functions). */
+export const BACKTEST_CONSUMER_LAUNCH = "STEPFUNCTIONS";
+
+/** Where the backtest service and its workers share results on a volume (compose, Kubernetes). */
+export const RESULTS_MOUNT_PATH = "/var/lib/tradai/results";
+
+/** Result store of the backtest service and the worker on AWS (BACKEND_/WORKER_RESULT_STORE). */
+export function resultStoreUri(environment: Environment): string {
+  return `s3://${bucketName(environment, "results")}/backtests/`;
+}
+
+/**
+ * Secret variables that only the PostgreSQL state store reads: on AWS the state store is DynamoDB,
+ * so ECS task definitions must not reference them (a secret key that is not set stops the task).
+ */
+export const POSTGRES_STATE_STORE_SECRETS: readonly string[] = [
+  "BACKEND_POSTGRES_URL",
+  "WORKER_POSTGRES_URL",
+];
 
 export const ALERT_TOPIC = "alerts";
 export function alertTopicName(environment: Environment): string {

@@ -4,13 +4,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  BACKTEST_EXECUTOR,
   CONSOLIDATED_MODE,
+  POSTGRES_STATE_STORE_SECRETS,
   CONSOLIDATED_SERVICES,
   LOG_RETENTION_DAYS,
   SERVICE_DISCOVERY_TTL_SECONDS,
   SERVICE_NAMES,
   serviceDiscoveryNamespace,
   serviceLogGroupName,
+  resultStoreUri,
   serviceUrlEnvironment,
   stateMachineName,
 } from "../shared/config";
@@ -102,6 +105,11 @@ export function serviceEnvironment(
   };
 }
 
+/** Secret variables of a service on AWS: the PostgreSQL state-store URLs are not (DynamoDB is). */
+export function awsSecretEnv(service: ServiceConfig): string[] {
+  return service.secretEnv.filter((variable) => !POSTGRES_STATE_STORE_SECRETS.includes(variable));
+}
+
 export function createCompute(args: ComputeArgs): Compute {
   const { environment, topology, network, stores, account, tags } = args;
   const prefix = `tradai-${environment}`;
@@ -127,10 +135,11 @@ export function createCompute(args: ComputeArgs): Compute {
   // Secrets (exchange keys, database URLs) live in Secrets Manager; operators set the values.
   const secrets: Partial<Record<ServiceName, aws.secretsmanager.Secret>> = {};
   for (const name of SERVICE_NAMES) {
-    if (topology.services[name].secretEnv.length === 0) continue;
+    const secretEnv = awsSecretEnv(topology.services[name]);
+    if (secretEnv.length === 0) continue;
     secrets[name] = new aws.secretsmanager.Secret(`${prefix}-${name}-secrets`, {
       name: `tradai/${environment}/${name}`,
-      description: `Secret variables of ${name}: ${topology.services[name].secretEnv.join(", ")}`,
+      description: `Secret variables of ${name}: ${secretEnv.join(", ")}`,
       tags,
     });
   }
@@ -244,11 +253,19 @@ export function createCompute(args: ComputeArgs): Compute {
     }
   };
 
-  // AWS resource names the services need (the spec's BACKEND_* executor settings, §4).
+  // AWS resource names the services need (the spec's BACKEND_* executor settings, §4): the SQS
+  // executor (backtest-consumer → Step Functions → worker task), job state in DynamoDB for the
+  // service and its workers, results in S3.
   const awsEnvironment = (name: ServiceName): Record<string, pulumi.Input<string>> => {
     switch (name) {
       case "backtest":
         return {
+          BACKEND_EXECUTOR_MODE: BACKTEST_EXECUTOR.aws.mode,
+          // A deployment fails start-up on a missing executor setting instead of disabling backtests.
+          BACKEND_DEV_MODE: "false",
+          BACKEND_AWS_REGION: account.region,
+          BACKEND_STATE_STORE: "dynamodb",
+          BACKEND_RESULT_STORE: resultStoreUri(environment),
           BACKEND_ECS_CLUSTER: cluster.name,
           BACKEND_ECS_SUBNETS: subnetIds(network.privateSubnets).apply((ids) => ids.join(",")),
           BACKEND_ECS_SECURITY_GROUPS: network.servicesSecurityGroup.id,
@@ -256,6 +273,13 @@ export function createCompute(args: ComputeArgs): Compute {
           BACKEND_BACKTEST_QUEUE_URL: stores.queues.backtest.url,
           BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN: args.stateMachineArn,
           BACKEND_WORKFLOW_STATE_TABLE: stores.tables.workflowState.name,
+        };
+      case "strategy-container":
+        return {
+          WORKER_STATE_STORE: "dynamodb",
+          WORKER_WORKFLOW_STATE_TABLE: stores.tables.workflowState.name,
+          WORKER_AWS_REGION: account.region,
+          WORKER_RESULT_STORE: resultStoreUri(environment),
         };
       case "data-collection":
         return {
@@ -318,7 +342,7 @@ export function createCompute(args: ComputeArgs): Compute {
         secrets:
           secret === undefined
             ? []
-            : service.secretEnv.map((variable) => ({
+            : awsSecretEnv(service).map((variable) => ({
                 name: variable,
                 valueFrom: pulumi.interpolate`${secret.arn}:${variable}::`,
               })),
@@ -478,6 +502,7 @@ export function createCompute(args: ComputeArgs): Compute {
       awsEnvironment,
       targetGroup,
       discoveryServices,
+      workerRoleArns: [taskRoles["strategy-container"].arn, executionRole.arn],
     });
   }
 
@@ -504,6 +529,8 @@ interface ConsolidatedHostArgs extends ComputeArgs {
   awsEnvironment: (name: ServiceName) => Record<string, pulumi.Input<string>>;
   targetGroup: aws.lb.TargetGroup;
   discoveryServices: Partial<Record<ServiceName, aws.servicediscovery.Service>>;
+  /** The worker's task and execution roles: ECS RunTask passes them (the backtest ECS executor). */
+  workerRoleArns: pulumi.Output<string>[];
 }
 
 /**
@@ -536,6 +563,14 @@ function createConsolidatedHost(args: ConsolidatedHostArgs): aws.ec2.Instance {
           const secret = args.secrets[name];
           return secret === undefined ? [] : [secret.arn];
         }),
+      },
+      // The backtest service on this host may launch worker tasks (ECS executor): RunTask passes
+      // exactly the worker's roles, to ECS tasks only.
+      {
+        Sid: "PassWorkerRoles",
+        Action: ["iam:PassRole"],
+        Resource: args.workerRoleArns,
+        Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
       },
       ...CONSOLIDATED_SERVICES.flatMap((name) =>
         args

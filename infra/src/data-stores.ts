@@ -14,7 +14,7 @@ import {
   queueName,
   tableName,
 } from "../shared/config";
-import type { BucketKey, Environment, QueueName, TableKey } from "../shared/config";
+import type { BucketKey, Environment, QueueName, TableConfig, TableKey } from "../shared/config";
 
 export interface DataStores {
   buckets: Record<BucketKey, aws.s3.Bucket>;
@@ -98,18 +98,30 @@ export function createDataStores(environment: Environment, tags: Record<string, 
 
   const tables = {} as Record<TableKey, aws.dynamodb.Table>;
   for (const key of Object.keys(DYNAMODB_TABLES) as TableKey[]) {
-    const config = DYNAMODB_TABLES[key];
+    const config: TableConfig = DYNAMODB_TABLES[key];
     const name = tableName(environment, key);
-    const sortKey = config.sortKey as string | null;
+    const keys = [
+      config.partitionKey,
+      config.sortKey,
+      ...config.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ].filter((attribute): attribute is string => attribute !== null);
     tables[key] = new aws.dynamodb.Table(name, {
       name,
       billingMode: "PAY_PER_REQUEST",
       hashKey: config.partitionKey,
-      ...(sortKey !== null ? { rangeKey: sortKey } : {}),
-      attributes: [
-        { name: config.partitionKey, type: "S" },
-        ...(sortKey !== null ? [{ name: sortKey, type: "S" }] : []),
-      ],
+      ...(config.sortKey !== null ? { rangeKey: config.sortKey } : {}),
+      // DynamoDB wants exactly the key attributes (of the table and its indexes) declared.
+      attributes: [...new Set(keys)].map((attribute) => ({ name: attribute, type: "S" })),
+      ...(config.globalSecondaryIndexes.length > 0
+        ? {
+            globalSecondaryIndexes: config.globalSecondaryIndexes.map((index) => ({
+              name: index.name,
+              hashKey: index.partitionKey,
+              ...(index.sortKey !== null ? { rangeKey: index.sortKey } : {}),
+              projectionType: "ALL",
+            })),
+          }
+        : {}),
       ...(config.ttlAttribute !== null ? { ttl: { attributeName: config.ttlAttribute, enabled: true } } : {}),
       serverSideEncryption: { enabled: true },
       pointInTimeRecovery: { enabled: environment === "prod" },

@@ -6,16 +6,20 @@ import path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  BACKTEST_CONSUMER_LAUNCH,
   LAMBDA_ECR_REPOS,
   LAMBDA_NAMES,
   LOG_RETENTION_DAYS,
   SCHEDULED_LAMBDAS,
+  STATE_MACHINE_FUNCTIONS,
   lambdaFunctionName,
   lambdaLogGroupName,
+  lambdaVariables,
   serviceDiscoveryNamespace,
+  serviceUrl,
   stateMachineName,
 } from "../shared/config";
-import type { Environment, LambdaName, ScheduledLambdaName, Topology } from "../shared/config";
+import type { Environment, LambdaName, LambdaSetting, ScheduledLambdaName, Topology } from "../shared/config";
 import type { AccountContext, Compute } from "./compute";
 import type { DataStores } from "./data-stores";
 import { createRole, withChildren } from "./iam";
@@ -36,11 +40,14 @@ export interface FunctionsArgs {
   imageTag: string;
   /** Effective schedule expression per scheduled function (defaults merged with stack overrides). */
   schedules: Record<ScheduledLambdaName, string>;
+  /** Functions to deploy (resolveEnabledFunctions: all but the optional ones a stack disables). Default: all. */
+  enabledFunctions?: readonly LambdaName[];
   tags: Record<string, string>;
 }
 
 export interface Functions {
-  functions: Record<LambdaName, aws.lambda.Function>;
+  /** The deployed functions (a stack may leave optional ones out). */
+  functions: Partial<Record<LambdaName, aws.lambda.Function>>;
   rules: Record<ScheduledLambdaName, aws.cloudwatch.EventRule>;
   stateMachine: aws.sfn.StateMachine;
 }
@@ -110,7 +117,12 @@ export function createFunctions(args: FunctionsArgs): Functions {
   const permissions: Record<Exclude<LambdaName, "update-nat-routes">, PolicyStatement[]> = {
     "backtest-consumer": [
       consume("backtest"),
-      { Sid: "JobState", Action: readWrite, Resource: table("workflowState") },
+      // Claims a job id once (PutItem with a condition), releases it when a launch fails.
+      {
+        Sid: "Claims",
+        Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem"],
+        Resource: table("backtestIdempotency"),
+      },
       { Sid: "Workflow", Action: ["states:StartExecution"], Resource: [stateMachineArn] },
       ...runWorker,
     ],
@@ -183,28 +195,45 @@ export function createFunctions(args: FunctionsArgs): Functions {
       { Sid: "JobState", Action: readWrite, Resource: table("workflowState") },
     ],
     "update-status": [{ Sid: "JobState", Action: readWrite, Resource: table("workflowState") }],
-    "pulumi-drift-detector": [alerts, metrics],
+    "pulumi-drift-detector": [...driftDetectorPermissions(args), alerts, metrics],
   };
 
-  const environmentVariables = pulumi
-    .all({
-      TRADAI_ENVIRONMENT: environment,
-      TRADAI_WORKFLOW_STATE_TABLE: stores.tables.workflowState.name,
-      TRADAI_RETRAINING_STATE_TABLE: stores.tables.retrainingState.name,
-      TRADAI_TRADING_STATE_TABLE: stores.tables.tradingState.name,
-      TRADAI_BACKTEST_QUEUE_URL: stores.queues.backtest.url,
-      TRADAI_RETRAINING_QUEUE_URL: stores.queues.retraining.url,
-      TRADAI_ALERT_TOPIC_ARN: stores.alertTopic.arn,
-      TRADAI_ECS_CLUSTER: compute.cluster.name,
-      TRADAI_WORKER_TASK_DEFINITION: workerTaskDefinition.arnWithoutRevision,
-      TRADAI_ECS_SUBNETS: subnetIds(network.privateSubnets).apply((ids) => ids.join(",")),
-      TRADAI_ECS_SECURITY_GROUPS: network.servicesSecurityGroup.id,
-      TRADAI_STATE_MACHINE_ARN: stateMachineArn,
-      TRADAI_SERVICE_NAMESPACE: serviceDiscoveryNamespace(environment),
-    })
-    .apply((variables) => variables as Record<string, string>);
+  // One place names what each function reads (LAMBDA_CONFIGS[name].settings); these are the values.
+  const settingValues: Record<LambdaSetting, pulumi.Input<string>> = {
+    region: account.region,
+    launch: BACKTEST_CONSUMER_LAUNCH,
+    idempotencyTable: stores.tables.backtestIdempotency.name,
+    workflowStateTable: stores.tables.workflowState.name,
+    retrainingStateTable: stores.tables.retrainingState.name,
+    tradingStateTable: stores.tables.tradingState.name,
+    backtestQueueUrl: stores.queues.backtest.url,
+    retrainingQueueUrl: stores.queues.retraining.url,
+    alertTopicArn: stores.alertTopic.arn,
+    ecsCluster: compute.cluster.name,
+    ecsTaskDefinition: workerTaskDefinition.arnWithoutRevision,
+    ecsSubnets: subnetIds(network.privateSubnets).apply((ids) => ids.join(",")),
+    ecsSecurityGroups: network.servicesSecurityGroup.id,
+    stateMachineArn,
+    serviceNamespace: serviceDiscoveryNamespace(environment),
+    dataCollectionUrl: serviceUrl(
+      "data-collection",
+      `data-collection.${serviceDiscoveryNamespace(environment)}`,
+      topology.services,
+    ),
+  };
+  const environmentOf = (name: LambdaName): pulumi.Output<Record<string, string>> =>
+    pulumi
+      .all(
+        Object.fromEntries(
+          Object.entries(lambdaVariables(topology.lambdas[name])).map(([variable, setting]) => [
+            variable,
+            settingValues[setting],
+          ]),
+        ),
+      )
+      .apply((variables) => variables as Record<string, string>);
 
-  const functions = {} as Record<LambdaName, aws.lambda.Function>;
+  const functions: Partial<Record<LambdaName, aws.lambda.Function>> = {};
   const create = (name: LambdaName): aws.lambda.Function => {
     const config = topology.lambdas[name];
     const functionName = lambdaFunctionName(environment, name);
@@ -242,13 +271,6 @@ export function createFunctions(args: FunctionsArgs): Functions {
       statements,
       tags,
     });
-    if (name === "pulumi-drift-detector") {
-      // `pulumi preview` reads every resource the stack manages.
-      new aws.iam.RolePolicyAttachment(`${functionName}-read-only`, {
-        role: role.name,
-        policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
-      });
-    }
     const common = {
       name: functionName,
       description: config.description,
@@ -296,12 +318,18 @@ export function createFunctions(args: FunctionsArgs): Functions {
         ...common,
         packageType: "Image",
         imageUri: pulumi.interpolate`${repository.repositoryUrl}:${args.imageTag}`,
-        environment: { variables: environmentVariables },
+        environment: { variables: environmentOf(name) },
       },
       { dependsOn: [logGroup] },
     );
   };
-  for (const name of LAMBDA_NAMES) functions[name] = create(name);
+  const enabled = new Set(args.enabledFunctions ?? LAMBDA_NAMES);
+  for (const name of LAMBDA_NAMES) if (enabled.has(name)) functions[name] = create(name);
+  const deployed = (name: LambdaName): aws.lambda.Function => {
+    const fn = functions[name];
+    if (fn === undefined) throw new Error(`functions: expected ${name} to be deployed, got it disabled`);
+    return fn;
+  };
 
   // Scheduled functions: one EventBridge rule each, at the resolved rate.
   const rules = {} as Record<ScheduledLambdaName, aws.cloudwatch.EventRule>;
@@ -315,13 +343,13 @@ export function createFunctions(args: FunctionsArgs): Functions {
     });
     new aws.cloudwatch.EventTarget(`${functionName}-schedule`, {
       rule: rule.name,
-      arn: functions[name].arn,
+      arn: deployed(name).arn,
       // The orphan scanner only reports unless an invocation says otherwise (spec §7).
       ...(name === "orphan-scanner" ? { input: JSON.stringify({ dry_run: true }) } : {}),
     });
     new aws.lambda.Permission(`${functionName}-schedule`, {
       action: "lambda:InvokeFunction",
-      function: functions[name].name,
+      function: deployed(name).name,
       principal: "events.amazonaws.com",
       sourceArn: rule.arn,
     });
@@ -331,10 +359,11 @@ export function createFunctions(args: FunctionsArgs): Functions {
   // Queue consumers.
   for (const name of LAMBDA_NAMES) {
     const trigger = topology.lambdas[name].trigger;
-    if (trigger.type !== "sqs") continue;
+    const fn = functions[name];
+    if (trigger.type !== "sqs" || fn === undefined) continue;
     new aws.lambda.EventSourceMapping(`${lambdaFunctionName(environment, name)}-queue`, {
       eventSourceArn: stores.queues[trigger.queue].arn,
-      functionName: functions[name].arn,
+      functionName: fn.arn,
       batchSize: 1,
       functionResponseTypes: ["ReportBatchItemFailures"],
     });
@@ -356,17 +385,165 @@ export function createFunctions(args: FunctionsArgs): Functions {
   });
   new aws.cloudwatch.EventTarget(`${prefix}-nat-lifecycle`, {
     rule: natRule.name,
-    arn: functions["update-nat-routes"].arn,
+    arn: deployed("update-nat-routes").arn,
   });
   new aws.lambda.Permission(`${prefix}-nat-lifecycle`, {
     action: "lambda:InvokeFunction",
-    function: functions["update-nat-routes"].name,
+    function: deployed("update-nat-routes").name,
     principal: "events.amazonaws.com",
     sourceArn: natRule.arn,
   });
 
-  const stateMachine = createStateMachine(args, functions);
+  const stateMachine = createStateMachine(args, deployed);
   return { functions, rules, stateMachine };
+}
+
+/**
+ * `pulumi preview` refreshes what the stack manages: read the configuration (never the data) of this
+ * environment's resources. Each statement names the resource ARNs by the stack's naming scheme;
+ * only the describe calls AWS offers on `*` alone are unscoped (WILDCARD_ONLY_ACTIONS in iam.ts).
+ * Replaces the AWS-managed ReadOnlyAccess, which also reads every object, item and secret.
+ */
+export function driftDetectorPermissions(
+  args: Pick<FunctionsArgs, "environment" | "account">,
+): PolicyStatement[] {
+  const { environment, account } = args;
+  const { region, accountId } = account;
+  const arn = (service: string, resource: string, scope: "regional" | "global" = "regional") =>
+    scope === "global"
+      ? pulumi.interpolate`arn:aws:${service}::${accountId}:${resource}`
+      : pulumi.interpolate`arn:aws:${service}:${region}:${accountId}:${resource}`;
+  return [
+    {
+      Sid: "DescribeOnly",
+      Action: [
+        "ec2:DescribeVpcs",
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInstanceAttribute",
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:DescribeImages",
+        "ec2:DescribeTags",
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeLifecycleHooks",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTags",
+        "ecs:DescribeTaskDefinition",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "EcsConfiguration",
+      Action: ["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:ListTagsForResource"],
+      Resource: [
+        arn("ecs", `cluster/tradai-${environment}`),
+        arn("ecs", `service/tradai-${environment}/*`),
+        arn("ecs", `task-definition/tradai-${environment}-*:*`),
+      ],
+    },
+    {
+      Sid: "IamConfiguration",
+      Action: [
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+        "iam:GetInstanceProfile",
+      ],
+      Resource: [
+        arn("iam", `role/tradai-${environment}-*`, "global"),
+        arn("iam", `role/tradai-*-${environment}-role`, "global"),
+        arn("iam", `instance-profile/tradai-${environment}-*`, "global"),
+      ],
+    },
+    {
+      Sid: "DataStoreConfiguration",
+      Action: [
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:ListTagsOfResource",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sns:GetTopicAttributes",
+        "sns:ListTagsForResource",
+      ],
+      Resource: [
+        arn("dynamodb", `table/tradai-*-${environment}`),
+        arn("sqs", `tradai-*-${environment}.fifo`),
+        arn("sns", `tradai-*-${environment}`),
+      ],
+    },
+    {
+      Sid: "BucketConfiguration",
+      Action: [
+        "s3:GetBucketLocation",
+        "s3:GetBucketTagging",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketVersioning",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetBucketAcl",
+      ],
+      Resource: [pulumi.output(`arn:aws:s3:::tradai-*-${environment}`)],
+    },
+    {
+      Sid: "ComputeConfiguration",
+      Action: [
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:GetPolicy",
+        "lambda:ListTags",
+        "lambda:GetEventSourceMapping",
+        "states:DescribeStateMachine",
+        "states:ListTagsForResource",
+        "events:DescribeRule",
+        "events:ListTargetsByRule",
+        "events:ListTagsForResource",
+        "logs:ListTagsForResource",
+      ],
+      Resource: [
+        arn("lambda", `function:tradai-*-${environment}`),
+        arn("lambda", "event-source-mapping:*"),
+        arn("states", `stateMachine:tradai-*-${environment}`),
+        arn("events", `rule/tradai-*`),
+        arn("logs", `log-group:/ecs/tradai/${environment}/*`),
+        arn("logs", `log-group:/aws/lambda/tradai-*-${environment}`),
+        arn("logs", `log-group:/aws/vendedlogs/states/tradai-*-${environment}`),
+      ],
+    },
+    {
+      Sid: "RegistryAndDiscovery",
+      Action: [
+        "ecr:DescribeRepositories",
+        "ecr:GetLifecyclePolicy",
+        "ecr:ListTagsForResource",
+        "secretsmanager:DescribeSecret",
+        "servicediscovery:GetNamespace",
+        "servicediscovery:GetService",
+        "servicediscovery:ListTagsForResource",
+      ],
+      Resource: [
+        arn("ecr", "repository/tradai/*"),
+        arn("secretsmanager", `secret:tradai/${environment}/*`),
+        arn("servicediscovery", "namespace/*"),
+        arn("servicediscovery", "service/*"),
+      ],
+    },
+  ];
 }
 
 function natPermissions(args: FunctionsArgs): PolicyStatement[] {
@@ -396,17 +573,11 @@ function natPermissions(args: FunctionsArgs): PolicyStatement[] {
 
 function createStateMachine(
   args: FunctionsArgs,
-  functions: Record<LambdaName, aws.lambda.Function>,
+  functionOf: (name: LambdaName) => aws.lambda.Function,
 ): aws.sfn.StateMachine {
   const { environment, account, network, compute, tags } = args;
   const name = stateMachineName(environment);
-  const invoked: LambdaName[] = [
-    "validate-strategy",
-    "data-collection-proxy",
-    "update-status",
-    "notify-completion",
-    "cleanup-resources",
-  ];
+  const invoked = STATE_MACHINE_FUNCTIONS;
   const worker = compute.taskDefinitions["strategy-container"];
   const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
     name: `/aws/vendedlogs/states/${name}`,
@@ -422,8 +593,8 @@ function createStateMachine(
         Sid: "InvokeSteps",
         Action: ["lambda:InvokeFunction"],
         Resource: invoked.flatMap((lambda) => [
-          functions[lambda].arn,
-          pulumi.interpolate`${functions[lambda].arn}:*`,
+          functionOf(lambda).arn,
+          pulumi.interpolate`${functionOf(lambda).arn}:*`,
         ]),
       },
       {
@@ -469,7 +640,7 @@ function createStateMachine(
     ],
   });
   const template = readFileSync(ASL_DEFINITION_FILE, "utf8");
-  const lambdaArns = pulumi.all(invoked.map((lambda) => functions[lambda].arn));
+  const lambdaArns = pulumi.all(invoked.map((lambda) => functionOf(lambda).arn));
   const definition = pulumi
     .all([
       lambdaArns,

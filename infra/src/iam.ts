@@ -40,6 +40,28 @@ export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
   "logs:DescribeLogGroups",
   "servicediscovery:DiscoverInstances",
   "ecs:ListClusters",
+  // Describes the drift detector's `pulumi preview` needs (functions.ts driftDetectorPermissions):
+  // configuration reads that IAM offers on * alone.
+  "ec2:DescribeVpcs",
+  "ec2:DescribeVpcAttribute",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSecurityGroupRules",
+  "ec2:DescribeInternetGateways",
+  "ec2:DescribeInstanceAttribute",
+  "ec2:DescribeLaunchTemplates",
+  "ec2:DescribeLaunchTemplateVersions",
+  "ec2:DescribeImages",
+  "ec2:DescribeTags",
+  "autoscaling:DescribeLifecycleHooks",
+  "elasticloadbalancing:DescribeLoadBalancers",
+  "elasticloadbalancing:DescribeLoadBalancerAttributes",
+  "elasticloadbalancing:DescribeTargetGroups",
+  "elasticloadbalancing:DescribeTargetGroupAttributes",
+  "elasticloadbalancing:DescribeListeners",
+  "elasticloadbalancing:DescribeTargetHealth",
+  "elasticloadbalancing:DescribeTags",
+  "ecs:DescribeTaskDefinition",
   // Scoped with an ecs:cluster condition instead of a resource.
   "ecs:ListTasks",
 ]);

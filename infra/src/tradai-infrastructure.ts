@@ -3,8 +3,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_REGION,
+  DISABLED_FUNCTIONS_CONFIG_KEY,
   TOPOLOGY,
   parseEnvironment,
+  resolveEnabledFunctions,
   resolveLambdaSchedules,
   stateMachineName,
 } from "../shared/config";
@@ -34,6 +36,8 @@ export interface TradaiInfrastructureArgs {
   imageTag?: string;
   /** Schedule overrides by the spec's config keys (e.g. `orphan_scanner_schedule`). */
   scheduleOverrides?: Readonly<Record<string, string>>;
+  /** Optional functions to leave out (stack config `disabled_functions`). Default: none. */
+  disabledFunctions?: readonly string[];
   consolidatedAmiId?: string;
   certificateArn?: string;
 }
@@ -59,6 +63,7 @@ export function createTradaiInfrastructure(args: TradaiInfrastructureArgs): Trad
   const tags = standardTags(environment);
   const overrides = args.scheduleOverrides ?? {};
   const schedules = resolveLambdaSchedules((key) => overrides[key], topology.lambdaSchedules);
+  const enabledFunctions = resolveEnabledFunctions(args.disabledFunctions ?? [], topology.lambdas);
   const imageTag = args.imageTag ?? "latest";
   const account = { accountId: aws.getCallerIdentityOutput().accountId, region };
 
@@ -92,6 +97,7 @@ export function createTradaiInfrastructure(args: TradaiInfrastructureArgs): Trad
     compute,
     imageTag,
     schedules,
+    enabledFunctions,
     tags,
   });
   return { environment, network, stores, compute, functions, schedules };
@@ -106,12 +112,21 @@ export function argsFromConfig(stack: string, config: pulumi.Config): TradaiInfr
     if (value !== undefined) scheduleOverrides[configKey] = value;
   }
   const zones = config.get("availability_zones");
+  const disabled = config.get(DISABLED_FUNCTIONS_CONFIG_KEY);
   const region = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? DEFAULT_REGION;
   const optional = (key: string) => config.get(key);
   return {
     environment,
     region,
     scheduleOverrides,
+    ...(disabled !== undefined
+      ? {
+          disabledFunctions: disabled
+            .split(",")
+            .map((name) => name.trim())
+            .filter((name) => name !== ""),
+        }
+      : {}),
     ...(zones !== undefined ? { availabilityZones: zones.split(",").map((zone) => zone.trim()) } : {}),
     ...(optional("vpc_cidr") !== undefined ? { vpcCidr: optional("vpc_cidr") } : {}),
     ...(optional("nat_instance_type") !== undefined

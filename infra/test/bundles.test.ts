@@ -163,4 +163,32 @@ describe("service bundles (the Dockerfiles' esbuild step)", () => {
     });
     expect(again.outputFiles[0]?.text.length ?? 0).toBeGreaterThan(1000);
   }, 60_000);
+
+  it("ships the backtest sandbox harness so the worker can bundle it at run time", async () => {
+    const harness = "services/strategy/src/infrastructure/backtest-harness.ts";
+    if (!existsSync(path.join(REPO_ROOT, harness))) return;
+    const options = dockerfileBuild(SERVICES["strategy-container"].dockerfile, harness);
+    expect(options.outfile).toBe("/out/dist/backtest-harness.ts");
+    const prebundled = path.join(scratch, "backtest-harness", "backtest-harness.ts");
+    await build({
+      entryPoints: [path.join(REPO_ROOT, harness)],
+      bundle: true,
+      ...options,
+      outfile: prebundled,
+      logLevel: "silent",
+    });
+    // What sandboxed-backtest.ts (bundleHarnessAt) does with the file beside the bundle.
+    const again = await build({
+      entryPoints: [prebundled],
+      bundle: true,
+      write: false,
+      format: "iife",
+      platform: "node",
+      target: "node20",
+      logLevel: "silent",
+    });
+    const text = again.outputFiles[0]?.text ?? "";
+    expect(text).toContain("runBacktest");
+    expect(text.length).toBeGreaterThan(1000);
+  }, 60_000);
 });

@@ -5,7 +5,14 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { SERVICE_NAMES, WORKER_CONSUMER_ARGS, serviceUrl } from "../shared/config";
+import {
+  BACKTEST_EXECUTOR,
+  SERVICES,
+  SERVICE_NAMES,
+  WORKER_COMMAND,
+  WORKER_CONSUMER_ARGS,
+  serviceUrl,
+} from "../shared/config";
 import type { ServiceName } from "../shared/config";
 import type { Topology } from "../shared/config";
 
@@ -33,12 +40,14 @@ export interface ComposeService {
   };
   depends_on?: Record<string, { condition: string }>;
   networks?: Record<string, unknown>;
+  volumes?: { type: string; source?: string; target: string }[];
 }
 
 export interface ComposeProject {
   name?: string;
   services: Record<string, ComposeService>;
-  networks?: Record<string, { driver?: string }>;
+  networks?: Record<string, { name?: string; driver?: string }>;
+  volumes?: Record<string, { name?: string }>;
 }
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
@@ -133,8 +142,9 @@ export function checkComposeAgainstTopology(project: ComposeProject, topology: T
         issues.push(`${where}: expected a health check without curl, got "${test}"`);
       }
     }
-    // The compose worker is a long-running BullMQ consumer; the others run with their SERVICES args.
-    const args = name === "strategy-container" ? WORKER_CONSUMER_ARGS : service.args;
+    // The compose worker is a long-running BullMQ consumer (the image's command plus --queue); the
+    // others run with their SERVICES args.
+    const args = name === "strategy-container" ? [...WORKER_COMMAND, ...WORKER_CONSUMER_ARGS] : service.args;
     if (args.length > 0 && JSON.stringify(compose.command ?? []) !== JSON.stringify(args)) {
       issues.push(`${where}: expected command ${args.join(" ")}, got ${(compose.command ?? []).join(" ")}`);
     }
@@ -153,6 +163,81 @@ export function checkComposeAgainstTopology(project: ComposeProject, topology: T
     const networks = Object.keys(compose.networks ?? {}).sort();
     if (JSON.stringify(networks) !== JSON.stringify(["tradai-external", "tradai-internal"])) {
       issues.push(`${where}: expected networks tradai-external and tradai-internal, got ${list(networks)}`);
+    }
+  }
+  return issues;
+}
+
+/**
+ * Whether the backtest service has a working executor (spec §4, §6; BACKTEST_EXECUTOR.compose):
+ * LOCAL/DOCKER through a mounted Docker socket, the worker image of the compose worker, worker
+ * containers on a network that holds the services a worker calls, and the result store on a volume
+ * that the worker containers mount at the same path.
+ */
+export function checkComposeExecutor(project: ComposeProject): string[] {
+  const issues: string[] = [];
+  const backtest = project.services[SERVICES.backtest.composeService];
+  const worker = project.services[SERVICES["strategy-container"].composeService];
+  const environment = backtest?.environment ?? {};
+  const expect = (variable: string, expected: string | undefined, actual = environment[variable]) => {
+    if (actual !== expected)
+      issues.push(`backtest: expected ${variable}=${expected ?? "a value"}, got ${actual ?? "unset"}`);
+  };
+  expect("BACKEND_EXECUTOR_MODE", BACKTEST_EXECUTOR.compose.mode);
+  expect("BACKEND_LOCAL_EXECUTION_MODE", BACKTEST_EXECUTOR.compose.localExecutionMode);
+  // The worker service (redis profile) builds the image; without that profile it is absent.
+  const image = environment.BACKEND_WORKER_IMAGE ?? "";
+  if (!image.startsWith(`${SERVICES["strategy-container"].ecrRepository}:`)) {
+    issues.push(
+      `backtest: expected BACKEND_WORKER_IMAGE=${SERVICES["strategy-container"].ecrRepository}:<tag>, got ${image === "" ? "unset" : image}`,
+    );
+  }
+  if (worker !== undefined) expect("BACKEND_WORKER_IMAGE", worker.image);
+  const mounts = backtest?.volumes ?? [];
+  if (
+    !mounts.some(
+      (mount) => mount.source === "/var/run/docker.sock" && mount.target === "/var/run/docker.sock",
+    )
+  ) {
+    issues.push("backtest: expected the Docker socket mounted at /var/run/docker.sock, got none");
+  }
+  // Worker containers join a network by its Docker name; every service a worker calls must be on it.
+  const networkName = environment.BACKEND_WORKER_NETWORK;
+  const network = Object.entries(project.networks ?? {}).find(([, value]) => value.name === networkName)?.[0];
+  if (network === undefined) {
+    issues.push(
+      `backtest: expected BACKEND_WORKER_NETWORK to name a compose network, got ${networkName ?? "unset"}`,
+    );
+  } else {
+    const needed = [
+      "postgres",
+      ...Object.keys(SERVICES["strategy-container"].urlVariables).map(
+        (target) => SERVICES[target as keyof typeof SERVICES].composeService,
+      ),
+    ];
+    for (const name of needed) {
+      const service = project.services[name];
+      if (service !== undefined && !Object.keys(service.networks ?? {}).includes(network)) {
+        issues.push(
+          `${name}: expected to be on ${network}, where the worker containers run, got ${Object.keys(service.networks ?? {}).join(", ")}`,
+        );
+      }
+    }
+  }
+  // The worker writes results where the service reads them: the same volume at the same path.
+  const resultStore = environment.BACKEND_RESULT_STORE ?? "";
+  const resultMount = mounts.find((mount) => mount.type === "volume" && mount.target === resultStore);
+  const volumeName = project.volumes?.[resultMount?.source ?? ""]?.name;
+  if (resultMount === undefined || volumeName === undefined) {
+    issues.push(
+      `backtest: expected BACKEND_RESULT_STORE on a named volume, got ${resultStore === "" ? "unset" : resultStore}`,
+    );
+  } else {
+    const workerVolumes = (environment.BACKEND_WORKER_VOLUMES ?? "").split(",").map((entry) => entry.trim());
+    if (!workerVolumes.includes(`${volumeName}:${resultStore}`)) {
+      issues.push(
+        `backtest: expected BACKEND_WORKER_VOLUMES to mount ${volumeName}:${resultStore}, got ${environment.BACKEND_WORKER_VOLUMES ?? "unset"}`,
+      );
     }
   }
   return issues;

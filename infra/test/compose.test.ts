@@ -2,9 +2,15 @@
 // with `docker compose config`, and the resolved project agrees with infra/shared/config.ts.
 import { beforeAll, describe, expect, it } from "vitest";
 import { SERVICES, SERVICE_NAMES, TOPOLOGY, withSchedule, withService } from "../shared/config";
-import { COMPOSE_PROFILES, checkComposeAgainstTopology, composeConfig, findCompose } from "./compose-check";
+import {
+  COMPOSE_PROFILES,
+  checkComposeAgainstTopology,
+  checkComposeExecutor,
+  composeConfig,
+  findCompose,
+} from "./compose-check";
 import type { ComposeProject } from "./compose-check";
-import { acceptedVariables, rejectedVariables } from "./service-schemas";
+import { acceptedVariables, rejectedVariables, stalePendingVariables } from "./service-schemas";
 
 const BASE_SERVICES = ["backend", "backtest", "data-collection", "strategy-service", "postgres"];
 // Written from the spec's §6 tables (plus the worker with redis and the trading bots), not from the files.
@@ -119,6 +125,44 @@ describe("compose agrees with infra/shared/config.ts", () => {
   });
 });
 
+describe("compose runs backtests (spec §4, §6: LOCAL, DOCKER sub-mode)", () => {
+  it("gives the backtest service a working LOCAL/DOCKER executor in every profile combination", async () => {
+    const projects = await Promise.all(combinations.map((profiles) => composeConfig(compose, profiles)));
+    for (const [index, project] of projects.entries()) {
+      expect(
+        checkComposeExecutor(project),
+        (combinations[index] ?? []).join("+").replace(/^$/, "no profile"),
+      ).toEqual([]);
+    }
+    const backtest = full.services.backtest?.environment ?? {};
+    expect(backtest).toMatchObject({
+      BACKEND_EXECUTOR_MODE: "LOCAL",
+      BACKEND_LOCAL_EXECUTION_MODE: "docker",
+      BACKEND_WORKER_IMAGE: "tradai/strategy-container:latest",
+      BACKEND_WORKER_NETWORK: "tradai-internal",
+      BACKEND_RESULT_STORE: "/var/lib/tradai/results",
+    });
+    // The queue worker (redis profile) shares the result store too.
+    expect(full.services.worker?.environment?.WORKER_RESULT_STORE).toBe(backtest.BACKEND_RESULT_STORE);
+    expect(full.services.worker?.volumes?.map((mount) => `${mount.source}:${mount.target}`)).toContain(
+      "backtest-results:/var/lib/tradai/results",
+    );
+  });
+
+  it("reports a missing executor, an unreachable network and an unshared result store", () => {
+    const broken = structuredClone(full);
+    const environment = broken.services.backtest?.environment ?? {};
+    delete environment.BACKEND_EXECUTOR_MODE;
+    environment.BACKEND_WORKER_NETWORK = "host";
+    environment.BACKEND_WORKER_VOLUMES = null;
+    expect(checkComposeExecutor(broken)).toEqual([
+      "backtest: expected BACKEND_EXECUTOR_MODE=LOCAL, got unset",
+      "backtest: expected BACKEND_WORKER_NETWORK to name a compose network, got host",
+      "backtest: expected BACKEND_WORKER_VOLUMES to mount tradai-backtest-results:/var/lib/tradai/results, got unset",
+    ]);
+  });
+});
+
 describe("compose sets only variables the services accept", () => {
   it("passes every prefixed variable through the service's config schema", () => {
     const rejected: string[] = [];
@@ -136,5 +180,16 @@ describe("compose sets only variables the services accept", () => {
     ).toEqual(["GATEWAY_STRATEGY_SERVICE_URL"]);
     expect(acceptedVariables("backend-api")).toContain("GATEWAY_REQUEST_TIMEOUT_MS");
     expect(acceptedVariables("strategy-container")).toContain("WORKER_POSTGRES_URL");
+    expect(acceptedVariables("strategy-container")).toContain("WORKER_WORKFLOW_STATE_TABLE");
+    expect(rejectedVariables("strategy-container", ["WORKER_STATE_STORE", "WORKER_TABLE"])).toEqual([
+      "WORKER_TABLE",
+    ]);
+  });
+
+  it("lists no pending variable that a schema already accepts", () => {
+    expect(stalePendingVariables()).toEqual([]);
+    expect(stalePendingVariables({ backtest: ["BACKEND_EXECUTOR_MODE", "BACKEND_NOT_YET"] })).toEqual([
+      "backtest: BACKEND_EXECUTOR_MODE",
+    ]);
   });
 });

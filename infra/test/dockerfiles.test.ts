@@ -6,7 +6,14 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { LAMBDA_CONFIGS, LAMBDA_NAMES, SERVICES, SERVICE_NAMES } from "../shared/config";
+import {
+  LAMBDA_CONFIGS,
+  LAMBDA_NAMES,
+  RESULTS_MOUNT_PATH,
+  SERVICES,
+  SERVICE_NAMES,
+  WORKER_COMMAND,
+} from "../shared/config";
 import { REPO_ROOT } from "./compose-check";
 
 const run = promisify(execFile);
@@ -38,7 +45,12 @@ describe("service Dockerfiles", () => {
       expect(text).toContain(`npx esbuild ${service.entrypoint} --bundle --platform=node`);
       expect(text).toContain("--format=esm");
       expect(text).toContain("--external:better-sqlite3");
-      expect(stage).toContain('ENTRYPOINT ["node", "dist/main.mjs"]');
+      // The worker's is a command (WORKER_COMMAND), so the LOCAL/DOCKER executor's cmd replaces it.
+      expect(stage).toContain(
+        service.kind === "task"
+          ? `CMD [${WORKER_COMMAND.map((part) => JSON.stringify(part)).join(", ")}]`
+          : 'ENTRYPOINT ["node", "dist/main.mjs"]',
+      );
     }
     const healthcheck = stage.find((line) => line.startsWith("HEALTHCHECK")) ?? "";
     expect(healthcheck).not.toContain("curl");
@@ -62,6 +74,29 @@ describe("service Dockerfiles", () => {
     if (service.args.length > 0 && owner?.name === name) {
       expect(stage).toContain(`CMD [${service.args.map((arg) => JSON.stringify(arg)).join(", ")}]`);
     }
+  });
+
+  it("builds the script the worker command runs, where the LOCAL/DOCKER executor expects it", () => {
+    const worker = SERVICES["strategy-container"];
+    const text = read(worker.dockerfile);
+    const stage = finalStage(text);
+    // The executor's default command (services/backtest local-docker-submitter.ts) is WORKER_COMMAND.
+    const submitter = read("services/backtest/src/infrastructure/local-docker-submitter.ts");
+    const fallback = /options\.command \?\? (\[[^\]]*\])/.exec(submitter)?.[1];
+    expect(fallback === undefined ? undefined : JSON.parse(fallback)).toEqual(WORKER_COMMAND);
+    // No entry point: `docker run <image> node dist/main.mjs --job ...` must not run node twice.
+    expect(stage.some((line) => line.startsWith("ENTRYPOINT"))).toBe(false);
+    // The script is relative to WORKDIR, built to /out and copied there.
+    const workdir = stage
+      .filter((line) => line.startsWith("WORKDIR "))
+      .at(-1)
+      ?.slice("WORKDIR ".length);
+    const script = WORKER_COMMAND[1] ?? "";
+    expect(stage).toContain("COPY --from=build --chown=node:node /out/ ./");
+    expect(text).toContain(`--outfile=/out/${script}`);
+    expect(path.posix.join(workdir ?? "", script)).toBe("/app/dist/main.mjs");
+    // The shared result store exists, owned by the user the image runs as.
+    expect(stage.join("\n")).toContain(`chown node:node ${RESULTS_MOUNT_PATH}`);
   });
 
   it("runs MLflow with --static-prefix=/mlflow and a PostgreSQL driver", () => {

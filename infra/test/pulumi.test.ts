@@ -2,7 +2,10 @@
 // says, with the spec's policy (spot, consolidation, schedules, retention, no public buckets, IAM
 // scoped to ARNs).
 import * as pulumi from "@pulumi/pulumi";
+import { workflowStateTableDefinition } from "@tradai/backtest";
 import { beforeAll, describe, expect, it } from "vitest";
+// Read-only use of the backtest service: does a deployment's environment configure its executor?
+import { missingSettings } from "../../services/backtest/src/infrastructure/executor-factory";
 import {
   CONSOLIDATED_SERVICES,
   ENVIRONMENTS,
@@ -12,6 +15,8 @@ import {
   SERVICE_NAMES,
   TOPOLOGY,
   lambdaFunctionName,
+  lambdaVariables,
+  tableName,
   withSchedule,
   withService,
 } from "../shared/config";
@@ -19,7 +24,7 @@ import type { Environment } from "../shared/config";
 import { WILDCARD_ONLY_ACTIONS } from "../src/iam";
 import { ACCOUNT, runProgram } from "./pulumi-mocks";
 import type { RecordedResource } from "./pulumi-mocks";
-import { rejectedVariables } from "./service-schemas";
+import { lambdaSchema, rejectedLambdaVariables, rejectedVariables } from "./service-schemas";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- recorded inputs are untyped JSON */
 const stacks = {} as Record<Environment, RecordedResource[]>;
@@ -40,6 +45,33 @@ const containerOf = (resources: RecordedResource[], environment: Environment, se
     one(resources, "aws:ecs/taskDefinition:TaskDefinition", `tradai-${environment}-${service}`).inputs
       .containerDefinitions,
   )[0];
+const environmentOf = (resources: RecordedResource[], environment: Environment, service: string) =>
+  Object.fromEntries(
+    (containerOf(resources, environment, service).environment as { name: string; value: string }[]).map(
+      (entry) => [entry.name, entry.value],
+    ),
+  );
+/** Variables a boot script writes into a service's env file on the consolidated host. */
+const hostEnvironmentOf = (userData: string, service: string) =>
+  Object.fromEntries(
+    [
+      ...userData.matchAll(
+        new RegExp(`^echo '([A-Z0-9_]+)=(.*)' >> /var/lib/tradai/${service}\\.env$`, "gm"),
+      ),
+    ].map((match) => [match[1], match[2]]),
+  );
+/** The BACKEND_* variables as the backtest service's ExecutorFactory reads them. */
+const executorSettings = (variables: Record<string, string | undefined>) => ({
+  mode: (variables.BACKEND_EXECUTOR_MODE ?? "LOCAL") as never,
+  localExecutionMode: "SUBPROCESS" as never,
+  ...(variables.BACKEND_AWS_REGION === undefined ? {} : { awsRegion: variables.BACKEND_AWS_REGION }),
+  ...(variables.BACKEND_BACKTEST_QUEUE_URL === undefined
+    ? {}
+    : { backtestQueueUrl: variables.BACKEND_BACKTEST_QUEUE_URL }),
+  ...(variables.BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN === undefined
+    ? {}
+    : { stepFunctionsStateMachineArn: variables.BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN }),
+});
 
 describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (environment) => {
   const resources = () => stacks[environment as Environment];
@@ -105,6 +137,117 @@ describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (env
       rejected.push(...rejectedVariables(name, variables).map((variable) => `${name}: ${variable}`));
     }
     expect(rejected).toEqual([]);
+  });
+
+  it("selects the SQS executor with DynamoDB job state and S3 results, on Fargate and the host", () => {
+    const expected = {
+      BACKEND_EXECUTOR_MODE: "SQS",
+      BACKEND_DEV_MODE: "false",
+      BACKEND_AWS_REGION: "eu-central-1",
+      BACKEND_STATE_STORE: "dynamodb",
+      BACKEND_WORKFLOW_STATE_TABLE: tableName(env, "workflowState"),
+      BACKEND_RESULT_STORE: `s3://tradai-results-${env}/backtests/`,
+    };
+    const variables = environmentOf(resources(), env, "backtest");
+    expect(variables).toMatchObject(expected);
+    expect(missingSettings(executorSettings(variables))).toEqual([]);
+    const host = ofType(resources(), "aws:ec2/instance:Instance")[0];
+    if (host !== undefined) {
+      const onHost = hostEnvironmentOf(host.inputs.userData as string, "backtest");
+      expect(onHost).toMatchObject(expected);
+      expect(missingSettings(executorSettings(onHost))).toEqual([]);
+    }
+    // DynamoDB, not PostgreSQL: no task may reference the PostgreSQL URL secrets.
+    for (const name of ["backtest", "strategy-container"]) {
+      expect(containerOf(resources(), env, name).secrets, name).toEqual([]);
+    }
+  });
+
+  it("gives the worker task the services' Cloud Map URLs, the DynamoDB state store and S3 results", () => {
+    const namespace = `tradai-${env}.local`;
+    expect(environmentOf(resources(), env, "strategy-container")).toEqual({
+      TRADAI_ENVIRONMENT: env,
+      WORKER_STRATEGY_SERVICE_URL: `http://strategy-service.${namespace}:8003`,
+      WORKER_DATA_COLLECTION_URL: `http://data-collection.${namespace}:8002`,
+      WORKER_MLFLOW_TRACKING_URI: `http://mlflow.${namespace}:5000/mlflow`,
+      WORKER_STATE_STORE: "dynamodb",
+      WORKER_WORKFLOW_STATE_TABLE: tableName(env, "workflowState"),
+      WORKER_AWS_REGION: "eu-central-1",
+      WORKER_RESULT_STORE: `s3://tradai-results-${env}/backtests/`,
+    });
+  });
+
+  it("creates the workflow-state table exactly as the repository defines it", () => {
+    const name = tableName(env, "workflowState");
+    const table = one(resources(), "aws:dynamodb/table:Table", name).inputs;
+    const definition = workflowStateTableDefinition(name);
+    const keyOf = (keys: { AttributeName?: string; KeyType?: string }[] | undefined, type: string) =>
+      keys?.find((key) => key.KeyType === type)?.AttributeName;
+    expect({
+      name: table.name,
+      billingMode: table.billingMode,
+      hashKey: table.hashKey,
+      rangeKey: table.rangeKey,
+      attributes: [...table.attributes].sort((a: any, b: any) => a.name.localeCompare(b.name)),
+      globalSecondaryIndexes: table.globalSecondaryIndexes ?? [],
+    }).toEqual({
+      name: definition.TableName,
+      billingMode: definition.BillingMode,
+      hashKey: keyOf(definition.KeySchema, "HASH"),
+      rangeKey: keyOf(definition.KeySchema, "RANGE"),
+      attributes: (definition.AttributeDefinitions ?? [])
+        .map((attribute) => ({ name: attribute.AttributeName, type: attribute.AttributeType }))
+        .sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "")),
+      globalSecondaryIndexes: (definition.GlobalSecondaryIndexes ?? []).map((index) => ({
+        name: index.IndexName,
+        hashKey: keyOf(index.KeySchema, "HASH"),
+        ...(keyOf(index.KeySchema, "RANGE") === undefined
+          ? {}
+          : { rangeKey: keyOf(index.KeySchema, "RANGE") }),
+        projectionType: index.Projection?.ProjectionType,
+      })),
+    });
+  });
+
+  it("creates backtest-consumer's claim table and lets only it write there", () => {
+    const name = tableName(env, "backtestIdempotency");
+    const table = one(resources(), "aws:dynamodb/table:Table", name).inputs;
+    // lambdas/backtest-consumer/src/backtest-consumer.ts: PutItem ... attribute_not_exists(job_id), expires_at.
+    expect(table).toMatchObject({ hashKey: "job_id", ttl: { attributeName: "expires_at", enabled: true } });
+    const tableArn = `arn:aws:dynamodb:eu-central-1:${ACCOUNT}:${name}`;
+    const writers = ofType(resources(), "aws:iam/rolePolicy:RolePolicy")
+      .filter((policy) => policy.inputs.policy.includes(tableArn))
+      .map((policy) => policy.name);
+    expect(writers).toEqual([`${lambdaFunctionName(env, "backtest-consumer")}-role-policy`]);
+  });
+
+  it("gives every Lambda exactly the variables its handler's schema reads", () => {
+    const rejected: string[] = [];
+    for (const name of LAMBDA_NAMES) {
+      const fn = one(resources(), "aws:lambda/function:Function", lambdaFunctionName(env, name)).inputs;
+      const variables = Object.keys(fn.environment?.variables ?? {});
+      if (name !== "update-nat-routes") {
+        expect(variables.sort(), name).toEqual(Object.keys(lambdaVariables(TOPOLOGY.lambdas[name])).sort());
+      }
+      rejected.push(...rejectedLambdaVariables(name, variables).map((variable) => `${name}: ${variable}`));
+    }
+    expect(rejected).toEqual([]);
+    // backtest-consumer: every variable of its schema but the test-only endpoint override.
+    const schema = lambdaSchema("backtest-consumer");
+    const consumer = one(
+      resources(),
+      "aws:lambda/function:Function",
+      lambdaFunctionName(env, "backtest-consumer"),
+    ).inputs.environment.variables;
+    expect(Object.keys(consumer).sort()).toEqual(
+      [...(schema?.variables ?? [])].filter((variable) => !variable.endsWith("_ENDPOINT_URL")).sort(),
+    );
+    expect(consumer).toMatchObject({
+      BACKTEST_CONSUMER_IDEMPOTENCY_TABLE: tableName(env, "backtestIdempotency"),
+      BACKTEST_CONSUMER_LAUNCH: "STEPFUNCTIONS",
+      BACKTEST_CONSUMER_STATE_MACHINE_ARN: `arn:aws:states:eu-central-1:${ACCOUNT}:stateMachine:tradai-backtest-workflow-${env}`,
+      BACKTEST_CONSUMER_REGION: "eu-central-1",
+    });
   });
 
   it("never puts live trading on spot, and spot services on FARGATE_SPOT with a FARGATE share", () => {
@@ -285,6 +428,56 @@ describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (env
     expect(offending).toEqual([]);
   });
 
+  it("attaches no AWS-managed policy (ReadOnlyAccess, AdministratorAccess, ...): inline and scoped only", () => {
+    const attachments = ofType(resources(), "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
+      (attachment) => `${attachment.name}: ${attachment.inputs.policyArn}`,
+    );
+    const managed = ofType(resources(), "aws:iam/role:Role").flatMap((role) =>
+      ((role.inputs.managedPolicyArns ?? []) as string[]).map((arn) => `${role.name}: ${arn}`),
+    );
+    expect([...attachments, ...managed]).toEqual([]);
+    // The drift detector reads configuration, never data.
+    const drift = one(
+      resources(),
+      "aws:iam/rolePolicy:RolePolicy",
+      `${lambdaFunctionName(env, "pulumi-drift-detector")}-role-policy`,
+    );
+    const actions: string[] = JSON.parse(drift.inputs.policy).Statement.flatMap(
+      (statement: any) => statement.Action,
+    );
+    expect(actions).toContain("dynamodb:DescribeTable");
+    for (const read of [
+      "s3:GetObject",
+      "dynamodb:GetItem",
+      "dynamodb:Scan",
+      "secretsmanager:GetSecretValue",
+      "sqs:ReceiveMessage",
+    ]) {
+      expect(actions).not.toContain(read);
+    }
+  });
+
+  if (env !== "prod") {
+    it("lets the consolidated host pass exactly the worker's roles to ECS tasks (RunTask)", () => {
+      const policy = one(resources(), "aws:iam/rolePolicy:RolePolicy", `tradai-${env}-consolidated-policy`);
+      const statements = JSON.parse(policy.inputs.policy).Statement as any[];
+      const passRole = statements.filter((statement) => [statement.Action].flat().includes("iam:PassRole"));
+      expect(passRole).toEqual([
+        {
+          Sid: "PassWorkerRoles",
+          Effect: "Allow",
+          Action: ["iam:PassRole"],
+          Resource: [
+            `arn:aws:iam:eu-central-1:${ACCOUNT}:tradai-${env}-strategy-container-task`,
+            `arn:aws:iam:eu-central-1:${ACCOUNT}:tradai-${env}-ecs-execution`,
+          ],
+          Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+        },
+      ]);
+      expect(statements.flatMap((statement) => [statement.Action].flat())).toContain("ecs:RunTask");
+    });
+  }
+
   it("queues backtests on a FIFO queue with a dead-letter queue", () => {
     const queue = one(resources(), "aws:sqs/queue:Queue", `tradai-backtest-${env}.fifo`).inputs;
     expect(queue.fifoQueue).toBe(true);
@@ -407,12 +600,60 @@ describe("one source of truth", () => {
     expect(() => argsFromConfig("qa", new pulumi.Config("tradai"))).toThrow(
       'stack: expected one of dev, staging, prod, got "qa"',
     );
+    expect(
+      argsFromConfig("dev", configWith({ "tradai:disabled_functions": "sqs-consumer, compare-models" }))
+        .disabledFunctions,
+    ).toEqual(["sqs-consumer", "compare-models"]);
+  });
+});
+
+function configWith(values: Record<string, string>): pulumi.Config {
+  pulumi.runtime.setAllConfig(values);
+  return new pulumi.Config("tradai");
+}
+
+describe("stack options", () => {
+  it("accepts every valid EventBridge schedule on AWS, even ones Kubernetes cannot run exactly", async () => {
+    const resources = await runProgram({
+      environment: "dev",
+      scheduleOverrides: { health_check_schedule: "rate(7 minutes)", drift_monitor_schedule: "rate(2 days)" },
+    });
+    const schedule = (name: "health-check" | "drift-monitor") =>
+      one(resources, "aws:cloudwatch/eventRule:EventRule", `${lambdaFunctionName("dev", name)}-schedule`)
+        .inputs.scheduleExpression;
+    expect(schedule("health-check")).toBe("rate(7 minutes)");
+    expect(schedule("drift-monitor")).toBe("rate(2 days)");
     const { createTradaiInfrastructure } = await import("../src/tradai-infrastructure");
     expect(() =>
       createTradaiInfrastructure({
         environment: "dev",
-        scheduleOverrides: { health_check_schedule: "rate(7 minutes)" },
+        scheduleOverrides: { health_check_schedule: "rate(0 minutes)" },
       }),
-    ).toThrow('health_check_schedule: expected a rate that divides 60 minutes, got "rate(7 minutes)"');
-  });
+    ).toThrow(
+      'health_check_schedule: expected "rate(1 minute)" or "rate(N minutes)" with N > 1, got "rate(0 minutes)"',
+    );
+  }, 30_000);
+
+  it("leaves out the optional functions a stack disables (disabled_functions), and nothing else", async () => {
+    const resources = await runProgram({
+      environment: "dev",
+      disabledFunctions: ["sqs-consumer", "compare-models"],
+    });
+    const names = ofType(resources, "aws:lambda/function:Function").map((fn) => fn.inputs.name as string);
+    expect(names).toHaveLength(LAMBDA_NAMES.length - 2);
+    expect(names).not.toContain(lambdaFunctionName("dev", "sqs-consumer"));
+    expect(names).not.toContain(lambdaFunctionName("dev", "compare-models"));
+    expect(names).toContain(lambdaFunctionName("dev", "backtest-consumer"));
+    // The retraining queue's consumer goes with it; the backtest queue keeps its consumer.
+    const mappings = ofType(resources, "aws:lambda/eventSourceMapping:EventSourceMapping");
+    expect(mappings.map((mapping) => mapping.inputs.eventSourceArn)).toEqual([
+      `arn:aws:sqs:eu-central-1:${ACCOUNT}:tradai-backtest-dev.fifo`,
+    ]);
+    const { createTradaiInfrastructure } = await import("../src/tradai-infrastructure");
+    expect(() =>
+      createTradaiInfrastructure({ environment: "dev", disabledFunctions: ["orphan-scanner"] }),
+    ).toThrow(
+      'disabled_functions: expected optional functions only, got the required function "orphan-scanner"',
+    );
+  }, 30_000);
 });

@@ -5,8 +5,8 @@
 // traceConsole. Variable = prefix + SNAKE_CASE(field), as packages/common's envName does.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { SERVICES } from "../shared/config";
-import type { ServiceName } from "../shared/config";
+import { LAMBDA_CONFIGS, SERVICES } from "../shared/config";
+import type { LambdaName, ServiceName } from "../shared/config";
 import { REPO_ROOT } from "./compose-check";
 
 const COMMON_FIELDS = ["host", "port", "logLevel", "traceConsole"];
@@ -15,54 +15,51 @@ export function variableName(prefix: string, field: string): string {
   return prefix + field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-/** The accepted variables, or `null` when the service is not one of ours or not written yet. */
-export function acceptedVariables(name: ServiceName): Set<string> | null {
-  const service = SERVICES[name];
-  if (service.entrypoint === null) return null;
-  const file = path.join(REPO_ROOT, service.entrypoint);
-  if (!existsSync(file)) return null;
+/** The `name: xxxField(` fields of a schema in `file` (and the `-config` modules beside it it imports). */
+function schemaSource(file: string): string {
   let source = readFileSync(file, "utf8");
   // Schemas kept beside the entry point (e.g. ./infrastructure/backtest-config) count too.
   for (const match of source.matchAll(/from "(\.\.?\/[^"]*-config)"/g)) {
     const imported = path.join(path.dirname(file), `${match[1] ?? ""}.ts`);
     if (existsSync(imported)) source += `\n${readFileSync(imported, "utf8")}`;
   }
-  const fields = [...source.matchAll(/^\s+(\w+): \w*[fF]ield\(/gm)].map((match) => match[1] ?? "");
+  return source;
+}
+
+const fieldsOf = (source: string) =>
+  [...source.matchAll(/^\s+(\w+): \w*[fF]ield\(/gm)].map((match) => match[1] ?? "");
+
+/** The accepted variables, or `null` when the service is not one of ours or not written yet. */
+export function acceptedVariables(name: ServiceName): Set<string> | null {
+  const service = SERVICES[name];
+  if (service.entrypoint === null) return null;
+  const file = path.join(REPO_ROOT, service.entrypoint);
+  if (!existsSync(file)) return null;
+  const source = schemaSource(file);
+  const fields = fieldsOf(source);
   if (/\brunService\(|\.\.\.commonServiceFields\(/.test(source)) fields.push(...COMMON_FIELDS);
   return new Set(fields.map((field) => variableName(service.envPrefix, field)));
 }
 
 /**
  * Variables the deployments set ahead of the service's schema, named by the spec or the service's
- * own documentation (its issue adds the fields). Listed so the gap is visible in one place.
+ * own documentation (its issue adds the fields). Listed so the gap is visible in one place; empty
+ * now that every service's schema has the variables its deployments set. An entry the schema
+ * accepts fails infra/test (stalePendingVariables), so the list cannot hide drift.
  */
-export const PENDING_VARIABLES: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {
-  // Spec §3.1 and §4 (issue #6: backtest orchestration and executors).
-  backtest: [
-    "BACKEND_DATA_COLLECTION_URL",
-    "BACKEND_STRATEGY_SERVICE_URL",
-    "BACKEND_MLFLOW_TRACKING_URI",
-    "BACKEND_LOCAL_EXECUTION_MODE",
-    "BACKEND_STATE_STORE",
-    "BACKEND_POSTGRES_URL",
-    "BACKEND_REDIS_URL",
-    "BACKEND_ECS_CLUSTER",
-    "BACKEND_ECS_SUBNETS",
-    "BACKEND_ECS_SECURITY_GROUPS",
-    "BACKEND_ECS_TASK_DEFINITION",
-    "BACKEND_BACKTEST_QUEUE_URL",
-    "BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN",
-    "BACKEND_WORKFLOW_STATE_TABLE",
-  ],
-  // services/data-collection/src/infrastructure/create-data-collection-dependencies.ts reads these.
-  "data-collection": [
-    "DATA_COLLECTION_DATA_DIR",
-    "DATA_COLLECTION_STORE",
-    "DATA_COLLECTION_S3_BUCKET",
-    "DATA_COLLECTION_S3_REGION",
-    "DATA_COLLECTION_S3_ENDPOINT",
-  ],
-};
+export const PENDING_VARIABLES: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {};
+
+/** Pending entries the schema already accepts (to be deleted from PENDING_VARIABLES). */
+export function stalePendingVariables(
+  pending: Readonly<Partial<Record<ServiceName, readonly string[]>>> = PENDING_VARIABLES,
+): string[] {
+  return Object.entries(pending).flatMap(([name, variables]) => {
+    const accepted = acceptedVariables(name as ServiceName);
+    return (variables ?? [])
+      .filter((variable) => accepted?.has(variable))
+      .map((variable) => `${name}: ${variable}`);
+  });
+}
 
 /** Variables with the service's prefix that its schema would reject (pending ones excepted). */
 export function rejectedVariables(name: ServiceName, variables: Iterable<string>): string[] {
@@ -72,5 +69,27 @@ export function rejectedVariables(name: ServiceName, variables: Iterable<string>
   const pending = new Set(PENDING_VARIABLES[name] ?? []);
   return [...new Set(variables)]
     .filter((variable) => variable.startsWith(prefix) && !accepted.has(variable) && !pending.has(variable))
+    .sort();
+}
+
+/**
+ * A Lambda handler's schema (lambdas/<name>/src/handler.ts: `loadConfig({ prefix: "...", schema })`):
+ * its prefix and accepted variables, or `null` while the handler is not written yet.
+ */
+export function lambdaSchema(name: LambdaName): { prefix: string; variables: Set<string> } | null {
+  const file = path.join(REPO_ROOT, LAMBDA_CONFIGS[name].handler);
+  if (!existsSync(file)) return null;
+  const source = schemaSource(file);
+  const prefix = /prefix: "([A-Z0-9_]+)"/.exec(source)?.[1];
+  if (prefix === undefined) throw new Error(`${file}: expected loadConfig({ prefix: "..." }), got none`);
+  return { prefix, variables: new Set(fieldsOf(source).map((field) => variableName(prefix, field))) };
+}
+
+/** Variables with the handler's prefix that its schema would reject. */
+export function rejectedLambdaVariables(name: LambdaName, variables: Iterable<string>): string[] {
+  const schema = lambdaSchema(name);
+  if (schema === null) return [];
+  return [...new Set(variables)]
+    .filter((variable) => variable.startsWith(schema.prefix) && !schema.variables.has(variable))
     .sort();
 }
