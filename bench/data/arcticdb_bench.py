@@ -1,6 +1,6 @@
 """ArcticDB baseline for bench/data/bench.ts (run by it; not part of the product).
 
-Usage: python arcticdb_bench.py <columns.bin> <count> <work-dir> [drop|keep] [idle seconds]
+Usage: python arcticdb_bench.py <columns.bin> <count> <work-dir> [drop|keep] [idle seconds] [ranges.json]
 <columns.bin> holds the six float64 columns (timestamps ms, open, high, low, close, volume) back to
 back, little-endian, exactly the candles the TypeScript side wrote. Prints one JSON line with
 seconds per phase. Same phases as the TS side:
@@ -10,6 +10,9 @@ seconds per phase. Same phases as the TS side:
 - read_warm:  the same, repeated on the same instance (best of 3)
 - read_idle:  the same, each read after <idle seconds> without reads (median of 3), as a service
               answering requests now and then sees it
+- read_ranges: lib.read(..., date_range=(start, end - 1 ms)) for each [startMs, endMs) range of
+              <ranges.json> (the TS side's 30-day ranges), to the same six arrays; total seconds
+              and candles (must equal the TS side's count)
 """
 import json
 import os
@@ -66,4 +69,15 @@ for _ in range(3):
     start = time.perf_counter()
     columns = to_columns(lib.read("BTC_USDT_1m").data)
     idle.append(time.perf_counter() - start)
-print(json.dumps({"arcticdb": adb.__version__, "write_cold": write_cold, "write_warm": write_warm, "read_cold": read_cold, "read_warm": min(warm), "read_idle": statistics.median(idle)}))
+result = {"arcticdb": adb.__version__, "write_cold": write_cold, "write_warm": write_warm, "read_cold": read_cold, "read_warm": min(warm), "read_idle": statistics.median(idle)}
+if len(sys.argv) > 6:
+    ranges = json.load(open(sys.argv[6]))
+    del columns
+    range_candles = 0
+    start = time.perf_counter()
+    for item in ranges:
+        window = (pd.Timestamp(item["startMs"], unit="ms", tz="UTC"), pd.Timestamp(item["endMs"] - 1, unit="ms", tz="UTC"))
+        range_candles += len(to_columns(lib.read("BTC_USDT_1m", date_range=window).data)[0])
+    result["read_ranges"] = time.perf_counter() - start
+    result["range_candles"] = range_candles
+print(json.dumps(result))

@@ -103,7 +103,7 @@ function diskBytes(path: string): number {
     return Number.NaN;
   }
 }
-const rate = (value: number): string => `${(count / value / 1e6).toFixed(1)} M candles/s`;
+const rate = (value: number, candles = count): string => `${(candles / value / 1e6).toFixed(1)} M candles/s`;
 
 /** `rounds` timed full reads into fresh arrays, each after `pauseMs` without reads. */
 async function timedReads(
@@ -149,6 +149,8 @@ interface ArcticTimes {
   read_cold: number;
   read_warm: number;
   read_idle: number;
+  read_ranges?: number;
+  range_candles?: number;
 }
 
 async function main(): Promise<void> {
@@ -216,6 +218,8 @@ async function main(): Promise<void> {
       );
     } else {
       const columnsFile = join(work, "columns.bin");
+      const rangesFile = join(work, "ranges.json");
+      writeFileSync(rangesFile, JSON.stringify(ranges));
       writeFileSync(
         columnsFile,
         Buffer.concat(
@@ -233,6 +237,7 @@ async function main(): Promise<void> {
           join(work, "lmdb"),
           dropCaches ? "drop" : "keep",
           String(idleSeconds),
+          rangesFile,
         ],
         { encoding: "utf8", maxBuffer: 1 << 20 },
       );
@@ -245,28 +250,42 @@ async function main(): Promise<void> {
     // glibc.malloc.hugetlb=1 makes malloc advise its large blocks as transparent huge pages (what
     // numpy does for its arrays): a process-wide setting, see README.
     console.log(`GLIBC_TUNABLES: ${process.env.GLIBC_TUNABLES ?? "(unset: result memory in 4 KiB pages)"}`);
-    const rows: [string, number, number | undefined][] = [
+    const rows: [string, number, number | undefined, number?][] = [
       ["write cold (empty store)", writeCold, arctic?.write_cold],
       ["write warm (upsert, every candle changed)", writeWarm, arctic?.write_warm],
       ["read cold (new instance, all candles)", readCold, arctic?.read_cold],
       ["read warm (best of 3, fresh arrays)", readWarm, arctic?.read_warm],
       [`read after ${idleSeconds} s idle (median of 3, fresh)`, readIdle, arctic?.read_idle],
+      [
+        `range reads, 30 days of 1m (x${ranges.length}, fresh)`,
+        rangeSeconds,
+        arctic?.read_ranges,
+        rangeCandles,
+      ],
     ];
+    if (arctic?.range_candles !== undefined && arctic.range_candles !== rangeCandles) {
+      throw new Error(
+        `range reads disagree: TDC returned ${rangeCandles} candles, ArcticDB ${arctic.range_candles}`,
+      );
+    }
     console.log(
       `\n${"phase".padEnd(46)} ${"TDC store".padStart(22)} ${`ArcticDB ${arctic?.arcticdb ?? ""}`.padStart(24)} ${"ratio".padStart(8)}`,
     );
-    for (const [name, ours, theirs] of rows) {
+    for (const [name, ours, theirs, candlesRead] of rows) {
       const ratio = theirs === undefined ? "" : `${(theirs / ours).toFixed(1)}x`;
       console.log(
-        `${name.padEnd(46)} ${rate(ours).padStart(22)} ${(theirs === undefined ? "-" : rate(theirs)).padStart(24)} ${ratio.padStart(8)}`,
+        `${name.padEnd(46)} ${rate(ours, candlesRead).padStart(22)} ${(theirs === undefined ? "-" : rate(theirs, candlesRead)).padStart(24)} ${ratio.padStart(8)}`,
       );
     }
     const extra: [string, string][] = [
       ["write warm (re-ingest identical candles)", rate(writeSame)],
       ["read warm into reused buffers (best of 3)", rate(readReused)],
       [
-        `range reads, 30 days of 1m (x${ranges.length})`,
-        `${(rangeCandles / rangeSeconds / 1e6).toFixed(1)} M candles/s, ${((rangeSeconds * 1000) / ranges.length).toFixed(2)} ms/read`,
+        `range reads: TDC per read`,
+        `${((rangeSeconds * 1000) / ranges.length).toFixed(2)} ms/read` +
+          (arctic?.read_ranges === undefined
+            ? ""
+            : ` (ArcticDB ${((arctic.read_ranges * 1000) / ranges.length).toFixed(2)} ms/read)`),
       ],
       ["floor: allocate + first-touch fresh columns", rate(floor)],
     ];
@@ -282,6 +301,9 @@ async function main(): Promise<void> {
         (arctic === undefined
           ? ""
           : `, vs ArcticDB ${(arctic.read_warm / readWarm).toFixed(1)}x ${verdict(arctic.read_warm / readWarm, 1)}`) +
+        (arctic?.read_ranges === undefined
+          ? ""
+          : `; 30-day range reads vs ArcticDB ${(arctic.read_ranges / rangeSeconds).toFixed(1)}x ${verdict(arctic.read_ranges / rangeSeconds, 1)}`) +
         `; write >= 5M candles/s: ${writeRate.toFixed(1)}M ${verdict(writeRate, 5)}`,
     );
   } finally {
