@@ -5,14 +5,15 @@ Usage: python arcticdb_bench.py <columns.bin> <count> <work-dir> [drop|keep] [id
 back, little-endian, exactly the candles the TypeScript side wrote. Prints one JSON line with
 seconds per phase. Same phases as the TS side:
 - write_cold: DataFrame (DatetimeIndex) → lib.write into an empty LMDB library
-- write_warm: lib.write of the same symbol again (replaces the version)
+- write_warm: lib.update with every candle changed (close + 1), like the TS side's upsert
 - read_cold:  a new Arctic instance → lib.read(...).data → the six columns as numpy float64 arrays
 - read_warm:  the same, repeated on the same instance (best of 3)
 - read_idle:  the same, each read after <idle seconds> without reads (median of 3), as a service
               answering requests now and then sees it
-- read_ranges: lib.read(..., date_range=(start, end - 1 ms)) for each [startMs, endMs) range of
-              <ranges.json> (the TS side's 30-day ranges), to the same six arrays; total seconds
-              and candles (must equal the TS side's count)
+- read_ranges_cold / read_ranges: lib.read(..., date_range=(start, end - 1 ms)) for each
+              [startMs, endMs) range of <ranges.json> (the TS side's 30-day ranges) into the same six
+              arrays, first on a new Arctic instance, then again; total seconds, candles and the sum of
+              each range's first and last close (both must equal the TS side's)
 """
 import json
 import os
@@ -42,9 +43,12 @@ lib = arctic.get_library("bench", create_if_missing=True)
 start = time.perf_counter()
 lib.write("BTC_USDT_1m", frame)
 write_cold = time.perf_counter() - start
+changed = frame.copy()
+changed["close"] = changed["close"] + 1
 start = time.perf_counter()
-lib.write("BTC_USDT_1m", frame)
+lib.update("BTC_USDT_1m", changed)
 write_warm = time.perf_counter() - start
+raw[4] = raw[4] + 1  # what the store holds now (checked after the cold read)
 del lib, arctic
 if len(sys.argv) > 4 and sys.argv[4] == "drop":
     os.system("sync && echo 1 > /proc/sys/vm/drop_caches")
@@ -73,11 +77,20 @@ result = {"arcticdb": adb.__version__, "write_cold": write_cold, "write_warm": w
 if len(sys.argv) > 6:
     ranges = json.load(open(sys.argv[6]))
     del columns
-    range_candles = 0
-    start = time.perf_counter()
-    for item in ranges:
-        window = (pd.Timestamp(item["startMs"], unit="ms", tz="UTC"), pd.Timestamp(item["endMs"] - 1, unit="ms", tz="UTC"))
-        range_candles += len(to_columns(lib.read("BTC_USDT_1m", date_range=window).data)[0])
-    result["read_ranges"] = time.perf_counter() - start
-    result["range_candles"] = range_candles
+
+    def read_ranges(library):
+        candles, check = 0, 0.0
+        start = time.perf_counter()
+        for item in ranges:
+            window = (pd.Timestamp(item["startMs"], unit="ms", tz="UTC"), pd.Timestamp(item["endMs"] - 1, unit="ms", tz="UTC"))
+            got = to_columns(library.read("BTC_USDT_1m", date_range=window).data)
+            candles += len(got[0])
+            check += got[4][0] + got[4][-1]  # first and last close of each range
+        return time.perf_counter() - start, candles, check
+
+    del lib, arctic
+    arctic = adb.Arctic(uri)
+    lib = arctic.get_library("bench")
+    result["read_ranges_cold"], _, _ = read_ranges(lib)
+    result["read_ranges"], result["range_candles"], result["range_check"] = read_ranges(lib)
 print(json.dumps(result))
