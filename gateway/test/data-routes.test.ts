@@ -821,6 +821,67 @@ describe("stored data problems → problem+json", () => {
   });
 });
 
+describe("repairing a corrupt partition through the REST sync route", () => {
+  it("a full_refresh sync over the period the DATA_LOSS problem names replaces it; reads are exact again", async () => {
+    const xrp = "exchange=binance&symbol=XRP%2FUSDT&timeframe=1h";
+    const sync = async (start: string, end: string, fullRefresh: boolean) =>
+      parseEvents(
+        await (
+          await post("/api/v1/data/sync", {
+            exchange: "binance",
+            symbols: ["XRP/USDT"],
+            timeframe: "1h",
+            start,
+            end,
+            full_refresh: fullRefresh,
+          })
+        ).text(),
+      );
+    // March and the first week of July: one yearly partition (2025) holds both.
+    expect((await sync("2025-03-01", "2025-04-01", false)).at(-1)?.event).toBe("end");
+    expect((await sync("2025-07-01", "2025-07-08", false)).at(-1)?.event).toBe("end");
+    const directory = path.join(dataDir, "ohlcv", "binance", "XRP%2FUSDT", "1h");
+    const partitions = (await readdir(directory)).filter((file) => file.endsWith(".tdc"));
+    expect(partitions).toHaveLength(1);
+    const partition = partitions[0] ?? "";
+    const file = path.join(directory, partition);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0x5a;
+    await writeFile(file, bytes);
+
+    const broken = await expectProblem(await fetch(`${base}/api/v1/data/ohlcv?${xrp}`), 500);
+    expect(broken.code).toBe("data_loss");
+    expect(broken.detail).toContain(`binance/XRP%2FUSDT/1h/${partition}: corrupt partition`);
+    // A full refresh of July alone would lose March: the sync fails naming the period to refresh.
+    const narrow = (await sync("2025-07-01", "2025-07-08", true)).at(-1);
+    expect(narrow?.event).toBe("error");
+    expect(narrow?.data).toMatchObject({ status: 500, code: "data_loss" });
+    const named = /Refresh the whole partition period \[(\S+), (\S+)\)/.exec(
+      (narrow?.data as Problem).detail,
+    );
+    expect(named?.slice(1)).toEqual(["2025-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"]);
+
+    const expected = sourceRows("binance_XRP_USDT-1h.csv.gz", Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
+    expect(expected.length).toBeGreaterThan(8000);
+    const repaired = await sync(named?.[1] ?? "", named?.[2] ?? "", true);
+    expect(repaired.filter((entry) => entry.event === "error")).toEqual([]);
+    expect(repaired.at(-1)).toMatchObject({ event: "end", data: { candles_fetched: expected.length } });
+    const response = await fetch(`${base}/api/v1/data/ohlcv?${xrp}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.count).toBe(expected.length);
+    expect(body.timestamps_ms).toEqual(expected.map((row) => row.timestamp));
+    expect(body.open).toEqual(expected.map((row) => row.open));
+    expect(body.high).toEqual(expected.map((row) => row.high));
+    expect(body.low).toEqual(expected.map((row) => row.low));
+    expect(body.close).toEqual(expected.map((row) => row.close));
+    expect(body.volume).toEqual(expected.map((row) => row.volume));
+    const after = (await readdir(directory)).filter((name) => name.endsWith(".tdc"));
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(partition);
+  });
+});
+
 describe("OpenAPI", () => {
   it("documents every data route with its parameters", async () => {
     const document = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {

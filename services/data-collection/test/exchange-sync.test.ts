@@ -1,5 +1,7 @@
 // Sync, EnsureData and markets through ccxt's own `binance` class talking HTTP to the local
 // Binance simulator, which serves the real candles of shared/data/ohlcv.
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CANDLE_COLUMNS, candleCount, candlesInRange, type Candles } from "../src/core/candles";
 import type { SyncProgress } from "../src/core/ohlcv-synchronizer";
@@ -11,10 +13,13 @@ const MINUTE = 60_000;
 const btc1m = { exchange: "binance", symbol: "BTC/USDT", timeframe: "1m" };
 const source = (): Candles => loadSharedCandles("binance_BTC_USDT-1m.csv.gz");
 
-function expectSource(actual: Candles, startMs: number, endMs: number): void {
-  const wanted = candlesInRange(source(), startMs, endMs);
+function expectEqualCandles(actual: Candles, wanted: Candles): void {
   expect(candleCount(actual)).toBe(candleCount(wanted));
   for (const column of CANDLE_COLUMNS) expect(Array.from(actual[column])).toEqual(Array.from(wanted[column]));
+}
+
+function expectSource(actual: Candles, startMs: number, endMs: number): void {
+  expectEqualCandles(actual, candlesInRange(source(), startMs, endMs));
 }
 
 /** Polls `condition` every 10 ms (up to 20 s). */
@@ -504,6 +509,41 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
     expectSource(await harness.store.read(btc1m), request.startMs, request.endMs);
   });
 
+  it("rejects a caller waiting for another caller's narrower download as soon as it cancels", async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    // A's download is two pages; the second one answers only after 1.5 s.
+    harness.simulator.inject({ path: "/api/v3/klines", times: 1 });
+    harness.simulator.inject({ path: "/api/v3/klines", delayMs: 1_500, times: 1 });
+    const base = { exchange: "binance", symbols: ["BTC/USDT"], timeframe: "1m" };
+    const startMs = Date.UTC(2025, 6, 1);
+    let aSettled = false;
+    const a = harness.service.ensureData({ ...base, startMs, endMs: Date.UTC(2025, 6, 2) }).finally(() => {
+      aSettled = true;
+    });
+    await until(() => klineRequests(harness!.simulator).length >= 1);
+    // B needs more than A's download covers, so it waits for A's to end before fetching the rest.
+    const controller = new AbortController();
+    const b = harness.service.ensureData(
+      { ...base, startMs, endMs: Date.UTC(2025, 6, 4) },
+      controller.signal,
+    );
+    const bOutcome = b.then(
+      () => ({ error: undefined, aSettled, pages: klineRequests(harness!.simulator).length }),
+      (error: unknown) => ({ error, aSettled, pages: klineRequests(harness!.simulator).length }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    // B is rejected at once: A's second page has not been answered, A has not finished.
+    expect(await bOutcome).toMatchObject({ error: { kind: "canceled" }, aSettled: false, pages: 1 });
+    const result = await a;
+    expect(result.candlesFetched).toBe(1440);
+    expect(result.series[0]?.info).toMatchObject({ firstMs: startMs, count: 1440, gaps: [] });
+    expectSource(await harness.store.read(btc1m), startMs, Date.UTC(2025, 6, 2));
+    // B never started a download of its own.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(klineRequests(harness.simulator).length).toBe(2);
+  });
+
   it("syncs past the exchange's request-weight limit by honouring Retry-After, without a 418 ban", async () => {
     // 30 weight per 2 s window: exchangeInfo (20) and about 5 kline pages (2 each) fit in one.
     harness = await createHarness({
@@ -563,6 +603,80 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
     expect(info?.lastMs).toBe(Date.UTC(2025, 6, 31, 23, 59));
     expect(info?.count).toBe(60);
     expect(harness.simulator.requests.some((request) => request.path === "/api/v3/time")).toBe(true);
+  });
+
+  it("EnsureData and CheckFreshness count on the exchange's clock when the host clock runs ahead", async () => {
+    const exchangeNow = Date.UTC(2025, 7, 1, 0, 0, 30);
+    const skew = 5 * MINUTE;
+    harness = await createHarness({ nowMs: exchangeNow, clockSkewMs: skew });
+    const request = {
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1m",
+      startMs: Date.UTC(2025, 6, 31, 23),
+    };
+    const first = await harness.service.ensureData(request);
+    expect(first.candlesFetched).toBe(60);
+    expect(first.series[0]?.info).toMatchObject({ lastMs: Date.UTC(2025, 6, 31, 23, 59), count: 60 });
+    // Up to the exchange's now, everything is stored: the second call asks the exchange nothing
+    // (the host's clock would see 00:00..00:04 as closed and missing, and sync again).
+    const asked = harness.simulator.requests.length;
+    const second = await harness.service.ensureData(request);
+    expect(second.candlesFetched).toBe(0);
+    expect(harness.simulator.requests.length).toBe(asked);
+    // The latest candle (23:59) closed 30 s ago at the exchange, not 5 min 30 s ago.
+    const fresh = await harness.service.checkFreshness([btc1m]);
+    expect(fresh.series[0]).toMatchObject({ verdict: "fresh", ageSeconds: 30 });
+    expect(fresh.checkedAtMs).toBe(exchangeNow);
+    expect(harness.simulator.requests.length).toBe(asked);
+    // Three exchange minutes later (the offset is re-measured: one time request).
+    harness.clock.set(exchangeNow + 3 * MINUTE + skew);
+    const later = await harness.service.checkFreshness([btc1m], 5);
+    expect(later.series[0]).toMatchObject({ verdict: "fresh", ageSeconds: 210 });
+    expect(later.checkedAtMs).toBe(exchangeNow + 3 * MINUTE);
+    expect(harness.simulator.requests.slice(asked).map((entry) => entry.path)).toEqual(["/api/v3/time"]);
+  });
+
+  it("falls back to the host clock for freshness (not for EnsureData) while the exchange's time is unreachable", async () => {
+    const exchangeNow = Date.UTC(2025, 7, 1, 0, 0, 30);
+    const skew = 5 * MINUTE;
+    harness = await createHarness({ nowMs: exchangeNow, clockSkewMs: skew, retry: { maxAttempts: 2 } });
+    const statuses = () =>
+      harness!.simulator.requests
+        .filter((entry) => entry.path === "/api/v3/time")
+        .map((entry) => entry.status);
+    const july = {
+      exchange: "binance",
+      symbols: ["BTC/USDT"],
+      timeframe: "1m",
+      startMs: Date.UTC(2025, 6, 1),
+    };
+    expect(
+      (await harness.service.ensureData({ ...july, endMs: Date.UTC(2025, 6, 1, 1) })).candlesFetched,
+    ).toBe(60);
+    const before = statuses().length; // the sync asked for the exchange's time
+    harness.simulator.inject({ path: "/api/v3/time", status: 503, times: 4 });
+    // A range ending well in the past needs no exchange clock: stored, it is answered offline.
+    expect(
+      (await harness.service.ensureData({ ...july, endMs: Date.UTC(2025, 6, 1, 1) })).candlesFetched,
+    ).toBe(0);
+    expect(statuses().length).toBe(before);
+    // A range up to now does: unavailable, like the download it may need.
+    await expect(harness.service.ensureData(july)).rejects.toMatchObject({ kind: "unavailable" });
+    expect(statuses().slice(before)).toEqual([503, 503]);
+    // Freshness of stored data stays answerable: on the host's clock, the exchange asked once a minute.
+    const offline = await harness.service.checkFreshness([btc1m]);
+    expect(offline.checkedAtMs).toBe(exchangeNow + skew);
+    expect(offline.series[0]).toMatchObject({
+      verdict: "stale",
+      ageSeconds: (exchangeNow + skew - Date.UTC(2025, 6, 1, 1)) / 1000,
+    });
+    expect((await harness.service.checkFreshness([btc1m])).checkedAtMs).toBe(exchangeNow + skew);
+    expect(statuses().slice(before)).toEqual([503, 503, 503, 503]);
+    // A minute later the exchange answers again: its clock counts.
+    harness.clock.set(exchangeNow + skew + MINUTE);
+    expect((await harness.service.checkFreshness([btc1m])).checkedAtMs).toBe(exchangeNow + MINUTE);
+    expect(statuses().slice(before)).toEqual([503, 503, 503, 503, 200]);
   });
 
   it("lists markets with precision, limits and fees from exchangeInfo", async () => {
@@ -631,5 +745,106 @@ describe("OHLCV sync through ccxt against the Binance simulator", () => {
       field: "exchange",
       message: expect.stringContaining('"kraken"') as unknown,
     });
+  });
+
+  it("repairs a corrupt partition with a full refresh over the period the DATA_LOSS error names", async () => {
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1) });
+    const btc1h = { ...btc1m, timeframe: "1h" };
+    const hourly = loadSharedCandles("binance_BTC_USDT-1h.csv.gz");
+    const sync = (startMs: number, endMs: number, fullRefresh = false) =>
+      collect(
+        harness!.service.syncOhlcv({
+          exchange: "binance",
+          symbols: ["BTC/USDT"],
+          timeframe: "1h",
+          startMs,
+          endMs,
+          fullRefresh,
+        }),
+      );
+    // March and the first week of July: both in the yearly partition 2025.
+    await sync(Date.UTC(2025, 2, 1), Date.UTC(2025, 3, 1));
+    await sync(Date.UTC(2025, 6, 1), Date.UTC(2025, 6, 8));
+    const directory = join(harness.directory, "binance", "BTC%2FUSDT", "1h");
+    const partitions = (await readdir(directory)).filter((file) => file.endsWith(".tdc"));
+    expect(partitions).toHaveLength(1);
+    const partition = partitions[0] ?? "";
+    const bytes = await readFile(join(directory, partition));
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0x5a; // a volume value
+    await writeFile(join(directory, partition), bytes);
+
+    const readAll = async () => {
+      const batches: Candles[] = [];
+      for await (const batch of harness!.service.readOhlcv(btc1h, {})) batches.push(batch);
+      return batches;
+    };
+    await expect(readAll()).rejects.toMatchObject({
+      kind: "data-loss",
+      field: `binance/BTC%2FUSDT/1h/${partition}`,
+      message: expect.stringContaining(`binance/BTC%2FUSDT/1h/${partition}: corrupt partition`) as unknown,
+    });
+    // A full refresh of July alone cannot rewrite the partition (March would be lost): it names
+    // the period to refresh instead.
+    const narrow = await sync(Date.UTC(2025, 6, 1), Date.UTC(2025, 6, 8), true).catch(
+      (error: unknown) => error,
+    );
+    expect(narrow).toMatchObject({ kind: "data-loss" });
+    const named = /Refresh the whole partition period \[(\S+), (\S+)\)/.exec((narrow as Error).message);
+    expect(named?.slice(1)).toEqual(["2025-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"]);
+    const events = await sync(Date.parse(named?.[1] ?? ""), Date.parse(named?.[2] ?? ""), true);
+    // Up to the last closed candle (the exchange's now is 2025-08-01).
+    const expected = candlesInRange(hourly, Date.UTC(2025, 0, 1), Date.UTC(2025, 7, 1));
+    expect(events[events.length - 1]).toMatchObject({
+      phase: "done",
+      candlesFetched: candleCount(expected),
+      gaps: [],
+    });
+    const batches = await readAll();
+    expect(batches).toHaveLength(1);
+    expectEqualCandles(batches[0] as Candles, expected);
+    const after = (await readdir(directory)).filter((file) => file.endsWith(".tdc"));
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(partition);
+  });
+
+  it("does not refetch past the last candle of a delisted market", async () => {
+    const lastCandleMs = Date.UTC(2025, 6, 10, 11);
+    harness = await createHarness({ nowMs: Date.UTC(2025, 7, 1), delisted: { ETHUSDT: lastCandleMs } });
+    const eth1h = { exchange: "binance", symbol: "ETH/USDT", timeframe: "1h" };
+    const markets = await harness.service.listMarkets("binance", "USDT");
+    expect(markets.markets.find((market) => market.symbol === "ETH/USDT")?.active).toBe(false);
+    const request = {
+      exchange: "binance",
+      symbols: ["ETH/USDT"],
+      timeframe: "1h",
+      startMs: Date.UTC(2025, 6, 1),
+    };
+    const first = await harness.service.ensureData(request);
+    const expected = candlesInRange(
+      loadSharedCandles("binance_ETH_USDT-1h.csv.gz"),
+      request.startMs,
+      lastCandleMs + 1,
+    );
+    expect(first.candlesFetched).toBe(candleCount(expected));
+    expect(first.series[0]?.info).toMatchObject({ lastMs: lastCandleMs, gaps: [] });
+    expectEqualCandles(await harness.store.read(eth1h), expected);
+    // The market is inactive: the slots after its last candle are confirmed empty up to now.
+    expect((await harness.store.coverage(eth1h)).confirmedEmpty).toContainEqual({
+      startMs: lastCandleMs + 3_600_000,
+      endMs: Date.UTC(2025, 7, 1),
+    });
+    const asked = klineRequests(harness.simulator).length;
+    expect((await harness.service.ensureData(request)).candlesFetched).toBe(0);
+    const sync = await collect(harness.service.syncOhlcv(request));
+    expect(sync[sync.length - 1]).toMatchObject({ phase: "done", candlesFetched: 0, candlesExpected: 0 });
+    expect(klineRequests(harness.simulator).length).toBe(asked);
+    // An active market's slots after its last candle are asked for again: they may just not be
+    // published yet. (The simulator's BTC/USDT 1m ends 2025-08-18 18:27.)
+    harness.clock.set(Date.UTC(2025, 7, 20));
+    const btc = { ...request, symbols: ["BTC/USDT"], timeframe: "1m", startMs: Date.UTC(2025, 7, 18, 18) };
+    expect((await harness.service.ensureData(btc)).candlesFetched).toBe(28);
+    const before = klineRequests(harness.simulator).length;
+    expect((await harness.service.ensureData(btc)).candlesFetched).toBe(0);
+    expect(klineRequests(harness.simulator).length).toBe(before + 1);
   });
 });

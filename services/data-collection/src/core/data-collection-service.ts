@@ -10,7 +10,8 @@ import { systemClock, type Clock } from "./clock";
 import { dataFileName, type DataFileCodec, type DataFileFormat } from "./data-file-codec";
 import { createDataEnsurer, type EnsureDataRequest, type EnsureDataResult } from "./data-ensurer";
 import { DataCollectionError, invalidArgument, isDataCollectionError, notFound } from "./errors";
-import type { ExchangeClientProvider, MarketsSnapshot } from "./exchange-client";
+import type { ExchangeClient, ExchangeClientProvider, MarketsSnapshot } from "./exchange-client";
+import { createExchangeTime } from "./exchange-time";
 import { evaluateFreshness, type FreshnessResult } from "./freshness";
 import type { CorruptSeries, MarketDataStore, SeriesFilter, StoredSeriesInfo } from "./market-data-store";
 import { createOhlcvSynchronizer, type SyncProgress, type SyncRequest } from "./ohlcv-synchronizer";
@@ -22,8 +23,10 @@ export interface DataCollectionServiceOptions {
   store: MarketDataStore;
   exchanges: ExchangeClientProvider;
   codec: DataFileCodec;
-  /** Default: the system clock. */
+  /** The host's clock. Default: the system clock. */
   clock?: Clock;
+  /** How often the offset to an exchange's clock is measured again (default 60 000 ms). */
+  exchangeTimeRefreshMs?: number;
   /** See OhlcvSynchronizerOptions.flushEvery (default 50 000). */
   flushEvery?: number;
   /** Stored markets snapshots: ListMarkets answers from them when the exchange cannot. */
@@ -48,6 +51,10 @@ export interface FreshnessReport {
   series: SeriesFreshnessResult[];
   /** Corrupt series met while listing every stored one (empty when `keys` named the series). */
   corrupt: CorruptSeries[];
+  /**
+   * What the ages are counted from: the exchange's clock when every series is on one exchange
+   * (the usual case), else the host's (each series' age is counted on its own exchange's clock).
+   */
   checkedAtMs: number;
 }
 
@@ -119,7 +126,25 @@ export function createDataCollectionService(options: DataCollectionServiceOption
   const clock = options.clock ?? systemClock;
   const { store, exchanges, codec } = options;
   const synchronizer = createOhlcvSynchronizer({ store, exchanges, clock, flushEvery: options.flushEvery });
-  const ensurer = createDataEnsurer({ store, synchronizer, clock });
+  // EnsureData and CheckFreshness judge "now" by the exchange's clock, like SyncOhlcv does, with the
+  // offset to the host's clock cached (not one time request per call).
+  const exchangeTime = createExchangeTime({ clock, refreshMs: options.exchangeTimeRefreshMs });
+  const ensurer = createDataEnsurer({ store, synchronizer, exchanges, exchangeTime, clock });
+
+  /**
+   * Now on `exchange`'s clock; the host's when the exchange is not configured (a stored series of
+   * an exchange no longer allowed) or cannot be reached (freshness of stored data stays answerable
+   * offline).
+   */
+  async function exchangeNowMs(exchange: string): Promise<number> {
+    let client: ExchangeClient;
+    try {
+      client = exchanges.get(exchange);
+    } catch {
+      return clock.nowMs();
+    }
+    return exchangeTime.nowMs(client, { hostClockFallback: true });
+  }
 
   function validateRange(range: Partial<TimeRangeMs>): void {
     if (range.startMs !== undefined && range.endMs !== undefined && !(range.endMs > range.startMs)) {
@@ -183,7 +208,6 @@ export function createDataCollectionService(options: DataCollectionServiceOption
     ensureData: (request, signal) => ensurer.ensure(request, signal),
 
     async checkFreshness(keys, maxAgePeriods) {
-      const nowMs = clock.nowMs();
       const targets: { key: SeriesKey; info: StoredSeriesInfo | undefined }[] = [];
       let corrupt: CorruptSeries[] = [];
       if (keys.length === 0) {
@@ -199,17 +223,22 @@ export function createDataCollectionService(options: DataCollectionServiceOption
           targets.push({ key, info });
         }
       }
+      const exchangeIds = [...new Set(targets.map((target) => target.key.exchange))];
+      const nowByExchange = new Map(
+        await Promise.all(exchangeIds.map(async (id) => [id, await exchangeNowMs(id)] as const)),
+      );
       const series = targets.map(({ key, info }) => ({
         key,
         lastCandleMs: info?.lastMs,
         ...evaluateFreshness({
           lastCandleMs: info?.lastMs,
           grid: timeframeGrid(key.timeframe),
-          nowMs,
+          nowMs: nowByExchange.get(key.exchange) ?? clock.nowMs(),
           maxAgePeriods,
         }),
       }));
-      return { series, corrupt, checkedAtMs: nowMs };
+      const only = exchangeIds.length === 1 ? nowByExchange.get(exchangeIds[0] ?? "") : undefined;
+      return { series, corrupt, checkedAtMs: only ?? clock.nowMs() };
     },
 
     getMetadata: (filter) => listSeries(filter),

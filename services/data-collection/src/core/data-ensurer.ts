@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from "./clock";
 import { missingRanges } from "./coverage";
 import { canceled } from "./errors";
+import type { ExchangeClientProvider } from "./exchange-client";
+import type { ExchangeTime } from "./exchange-time";
 import type { MarketDataStore, StoredSeriesInfo } from "./market-data-store";
 import type { OhlcvSynchronizer } from "./ohlcv-synchronizer";
 import { validateRangeRequest } from "./ohlcv-synchronizer";
@@ -28,9 +30,19 @@ export interface EnsureDataResult {
 export interface DataEnsurerOptions {
   store: MarketDataStore;
   synchronizer: OhlcvSynchronizer;
-  /** Default: the system clock. */
+  exchanges: ExchangeClientProvider;
+  /** The exchanges' clocks, which decide the last closed candle of a range running up to now. */
+  exchangeTime: ExchangeTime;
+  /** The host's clock. Default: the system clock. */
   clock?: Clock;
 }
+
+/**
+ * A requested end this far behind the host's clock is closed on any exchange whose clock is not
+ * off by more: the exchange is not asked for its time (historical backtests need no exchange
+ * access when their data is stored).
+ */
+const CLOSED_BY_HOST_CLOCK_MARGIN_MS = 3_600_000;
 
 export interface DataEnsurer {
   ensure(request: EnsureDataRequest, signal?: AbortSignal): Promise<EnsureDataResult>;
@@ -47,6 +59,26 @@ interface InFlight {
   settled: boolean;
   /** The waiter credited with the fetched candles: the first one still waiting when it finished. */
   recipient?: object;
+}
+
+/**
+ * Resolves once `promise` has settled (either way); rejects with CANCELED as soon as `signal`
+ * aborts, without waiting for it.
+ */
+function settledUnlessCanceled(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(canceled("EnsureData cancelled by the caller", signal?.reason));
+    if (signal?.aborted === true) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = (): void => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    promise.then(done, done);
+  });
 }
 
 /**
@@ -146,7 +178,8 @@ export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
         // Errors of the shared fetch are the caller's errors too when it covered this range.
         const covers = running.startMs <= startMs && running.endMs >= endMs;
         if (covers) return wait(id, running, signal);
-        await running.promise.catch(() => undefined);
+        // Wait for it to end, then fetch what is still missing; cancelling leaves at once.
+        await settledUnlessCanceled(running.promise, signal);
         continue;
       }
       // No await between the lookup and the registration: concurrent callers see this entry.
@@ -182,8 +215,16 @@ export function createDataEnsurer(options: DataEnsurerOptions): DataEnsurer {
     const grid = validateRangeRequest(request);
     const startupCandles = Math.max(0, Math.trunc(request.startupCandles ?? 0));
     const startMs = Math.max(0, grid.add(grid.ceil(request.startMs), -startupCandles));
-    const closedEnd = grid.floor(clock.nowMs());
-    const endMs = Math.min(request.endMs === undefined ? closedEnd : grid.ceil(request.endMs), closedEnd);
+    const requestedEnd = request.endMs === undefined ? undefined : grid.ceil(request.endMs);
+    let endMs: number;
+    if (requestedEnd !== undefined && requestedEnd <= clock.nowMs() - CLOSED_BY_HOST_CLOCK_MARGIN_MS) {
+      endMs = requestedEnd;
+    } else {
+      // The exchange's clock decides which candle is still open (a host clock running ahead would
+      // take the open candle's slot, and the ones after it, for missing on every call).
+      const closedEnd = grid.floor(await options.exchangeTime.nowMs(options.exchanges.get(request.exchange)));
+      endMs = Math.min(requestedEnd ?? closedEnd, closedEnd);
+    }
     const keys = request.symbols.map((symbol) => ({
       exchange: request.exchange,
       symbol,

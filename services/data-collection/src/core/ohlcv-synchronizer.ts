@@ -81,6 +81,11 @@ interface SymbolPlan {
   key: SeriesKey;
   segments: Segment[];
   expected: number;
+  /**
+   * The exchange lists the market as inactive (delisted, or trading halted): it publishes no new
+   * candle, so the closed slots after the last one it returns are confirmed empty.
+   */
+  inactive: boolean;
 }
 
 /** Checks a sync-like request's shape; returns the timeframe's grid. */
@@ -111,7 +116,8 @@ export function validateRangeRequest(request: {
 /**
  * Empty slots of [fromMs, toMs) around the page's candles `inRange` (sorted, on the grid). Only
  * called up to a candle the exchange did return: slots after its last candle may simply not be
- * published yet, so they are never confirmed empty.
+ * published yet, so they are not confirmed empty — unless the market is inactive (see
+ * SymbolPlan.inactive).
  */
 function skippedSlots(inRange: Candles, fromMs: number, toMs: number, grid: TimeframeGrid): TimeRangeMs[] {
   const result: TimeRangeMs[] = [];
@@ -135,6 +141,7 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
     range: TimeRangeMs,
     grid: TimeframeGrid,
     fullRefresh: boolean,
+    inactive: boolean,
   ): Promise<SymbolPlan> {
     const segments: Segment[] = [];
     if (range.startMs < range.endMs) {
@@ -150,7 +157,7 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
     }
     let expected = 0;
     for (const segment of segments) expected += grid.stepsBetween(segment.startMs, segment.endMs);
-    return { key, segments, expected };
+    return { key, segments, expected, inactive };
   }
 
   async function* sync(
@@ -160,6 +167,11 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
     const grid = validateRangeRequest(request);
     const client = options.exchanges.get(request.exchange);
     for (const symbol of request.symbols) await client.validateSeries(symbol, request.timeframe);
+    // Validation loaded the markets: this is the cached snapshot.
+    const markets = await client.loadMarkets();
+    const inactive = new Set(
+      markets.markets.filter((market) => !market.active).map((market) => market.symbol),
+    );
 
     // The exchange's clock decides which candle is still open: a host clock running ahead would
     // otherwise take the open candle for a closed one and store it.
@@ -173,7 +185,7 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
     const plans: SymbolPlan[] = [];
     for (const symbol of request.symbols) {
       const key = { exchange: request.exchange, symbol, timeframe: request.timeframe };
-      plans.push(await planSymbol(key, range, grid, request.fullRefresh === true));
+      plans.push(await planSymbol(key, range, grid, request.fullRefresh === true, inactive.has(symbol)));
     }
     const totalExpected = plans.reduce((sum, plan) => sum + plan.expected, 0);
     let coveredBefore = 0;
@@ -239,6 +251,7 @@ export function createOhlcvSynchronizer(options: OhlcvSynchronizerOptions): Ohlc
           const lastReturned = pageCandles.timestamps[candleCount(pageCandles) - 1];
           if (lastReturned !== undefined)
             pendingEmpty.push(...skippedSlots(inRange, since, Math.min(lastReturned, segment.endMs), grid));
+          else if (plan.inactive) pendingEmpty.push({ startMs: since, endMs: segment.endMs });
           const next =
             lastReturned === undefined
               ? segment.endMs

@@ -10,7 +10,7 @@ import ccxt from "ccxt";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { existsSync } from "node:fs";
-import { candleCount, createCandles, lowerBound, type Candles } from "../../src/core/candles";
+import { candleCount, candlesInRange, createCandles, lowerBound, type Candles } from "../../src/core/candles";
 import { parseTimeframe } from "../../src/core/timeframe";
 import { loadSharedCandles, sharedOhlcvPath } from "./shared-data";
 
@@ -84,6 +84,11 @@ export interface BinanceSimulatorOptions {
    * honouring Retry-After (the seconds until the window rolls over) takes seconds, not a minute.
    */
   weightWindowMs?: number;
+  /**
+   * Delisted markets: Binance symbol id (e.g. "ETHUSDT") → open time of its last candle. They stay
+   * in exchangeInfo with status "BREAK" (ccxt: active false) and serve no candle after that one.
+   */
+  delisted?: Record<string, number>;
 }
 
 export interface BinanceSimulator {
@@ -161,7 +166,7 @@ export async function startBinanceSimulator(
   let usedWeight = 0;
   let consecutive429 = 0;
 
-  const candlesOf = (symbol: string, interval: string): Candles | undefined => {
+  const listedCandlesOf = (symbol: string, interval: string): Candles | undefined => {
     const market = SIMULATED_MARKETS.find((entry) => `${entry.base}USDT` === symbol);
     if (market === undefined) return undefined;
     const file = seriesFile(market.base, interval);
@@ -171,6 +176,14 @@ export async function startBinanceSimulator(
       return aggregateDaily(loadSharedCandles(daily), interval);
     }
     return createCandles(0);
+  };
+  // A delisted market serves nothing after its last candle.
+  const candlesOf = (symbol: string, interval: string): Candles | undefined => {
+    const candles = listedCandlesOf(symbol, interval);
+    const lastOpenMs = options.delisted?.[symbol];
+    return candles === undefined || lastOpenMs === undefined
+      ? candles
+      : candlesInRange(candles, Number.NEGATIVE_INFINITY, lastOpenMs + 1);
   };
 
   const exchangeInfo = () => ({
@@ -185,7 +198,7 @@ export async function startBinanceSimulator(
     exchangeFilters: [],
     symbols: SIMULATED_MARKETS.map((market) => ({
       symbol: `${market.base}USDT`,
-      status: "TRADING",
+      status: options.delisted?.[`${market.base}USDT`] === undefined ? "TRADING" : "BREAK",
       baseAsset: market.base,
       baseAssetPrecision: 8,
       quoteAsset: "USDT",

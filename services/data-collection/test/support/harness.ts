@@ -33,6 +33,8 @@ export interface HarnessOptions {
   /** Simulator weight limit and window (see BinanceSimulatorOptions). */
   weightLimitPerMinute?: number;
   weightWindowMs?: number;
+  /** Delisted markets (see BinanceSimulatorOptions.delisted). */
+  delisted?: Record<string, number>;
   retry?: RetryOptions;
   flushEvery?: number;
   /** Extra ccxt constructor config. */
@@ -51,6 +53,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     nowMs: () => now,
     weightLimitPerMinute: options.weightLimitPerMinute,
     weightWindowMs: options.weightWindowMs,
+    delisted: options.delisted,
   });
   const retries: Harness["retries"] = [];
   const client = new CcxtExchangeClient({
