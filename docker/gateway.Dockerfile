@@ -3,7 +3,7 @@
 # Build from the repository root (the image bundles workspace packages):
 #   docker build -f docker/gateway.Dockerfile -t <ecrRepository from infra/shared/config.ts> .
 # infra/test/dockerfiles.test.ts checks the entry point, port, health check and user against
-# infra/shared/config.ts (SERVICES).
+# infra/shared/config.ts (SERVICES); `npm run generate:deploy` writes its port and start period.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

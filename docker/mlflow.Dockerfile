@@ -3,6 +3,7 @@
 # S3 (or local) artifacts, served under --static-prefix=/mlflow on port 5000. We write the client
 # (packages/mlflow), not the server.
 #   docker build -f docker/mlflow.Dockerfile -t tradai/mlflow .
+# `npm run generate:deploy` writes its port and start period from infra/shared/config.ts (SERVICES).
 ARG PYTHON_IMAGE=python:3.12-slim
 
 FROM ${PYTHON_IMAGE} AS build

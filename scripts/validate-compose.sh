@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates docker-compose.yaml + docker-compose.override.yaml with `docker compose config` for
-# the base file alone and for every combination of the profiles (spec §6). No Docker engine needed.
+# the base file alone and for every combination of the profiles (spec §6), after checking that they
+# (and the Dockerfiles' port lines) match a fresh render of infra/shared/config.ts. No Docker engine needed.
 # Uses $TRADAI_DOCKER_COMPOSE, the binary from scripts/install-deploy-tools.sh, or `docker compose`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ else
   echo "validate-compose: expected Docker Compose v2, got none; run scripts/install-deploy-tools.sh" >&2
   exit 1
 fi
+
+# The compose files are generated from infra/shared/config.ts (infra/compose/render.ts): stale = invalid.
+npx tsx infra/compose/generate.ts --check
 
 profiles=(mlflow localstack redis trading)
 "${compose[@]}" -f docker-compose.yaml config --quiet

@@ -84,6 +84,13 @@ async function post(base: string, body: unknown) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** How many jobs the stack's store holds (through the gateway's list). */
+async function jobCount(base: string): Promise<number> {
+  const response = await fetch(`${base}/api/v1/backtests?page_size=500`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { backtests: unknown[] }).backtests.length;
+}
+
 async function waitForJob(base: string, jobId: string, statuses: string[], timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -213,9 +220,7 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
   });
 
   it("rejects bad input naming the field, and leaves no job behind", async () => {
-    const before = (
-      (await (await fetch(`${base}/api/v1/backtests?page_size=500`)).json()) as { backtests: unknown[] }
-    ).backtests.length;
+    const before = await jobCount(base);
     const unknownStrategy = await post(base, submitBody({ strategy: "NoSuchStrategy" }));
     expect(unknownStrategy.status).toBe(400);
     expect((unknownStrategy.body.errors as { field: string }[]).map((error) => error.field)).toContain(
@@ -224,14 +229,18 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
     const inverted = await post(base, submitBody({ timerange: "20250201-20250101" }));
     expect(inverted.status).toBe(400);
     expect((inverted.body.errors as { field: string }[]).map((error) => error.field)).toEqual(["timerange"]);
-    const unknownPair = await post(base, submitBody({ pairs: ["NOPE/USDT"] }));
-    expect(unknownPair.status).toBeGreaterThanOrEqual(400);
-    expect(unknownPair.status).toBeLessThan(500);
-    expect(JSON.stringify(unknownPair.body)).toContain("NOPE/USDT");
-    const after = (
-      (await (await fetch(`${base}/api/v1/backtests?page_size=500`)).json()) as { backtests: unknown[] }
-    ).backtests.length;
-    expect(after).toBe(before);
+    const unknownPair = await post(base, submitBody({ pairs: ["NOPE/USDT", "BTC/USDT"] }));
+    expect(unknownPair.status).toBe(400);
+    expect(unknownPair.body.code).toBe("invalid_argument");
+    expect(unknownPair.body.errors).toEqual([
+      {
+        field: "pairs[0]",
+        message: "unknown pair NOPE/USDT",
+        expected: "a market listed by binance",
+        found: "NOPE/USDT",
+      },
+    ]);
+    expect(await jobCount(base)).toBe(before);
   });
 
   it("uses Freqtrade's defaults (stake_amount unlimited, max_open_trades 3) when the body leaves them out", async () => {
@@ -247,6 +256,7 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
   });
 
   it("rejects an unknown strategy version, out-of-range params and an empty timerange over REST, naming field, expected and found", async () => {
+    const before = await jobCount(base);
     const cases: [Record<string, unknown>, string][] = [
       [{ strategy_version: "no-such-version" }, "strategy_version"],
       [{ params: { buyRsi: 999 } }, "params.buyRsi"],
@@ -262,6 +272,7 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
       expect(violation?.expected ?? "").not.toBe("");
       expect(violation?.found ?? "").not.toBe("");
     }
+    expect(await jobCount(base)).toBe(before);
   });
 
   it("rejects the same bad input over gRPC (Connect) with INVALID_ARGUMENT and the field violations in the error", async () => {
@@ -275,10 +286,14 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
       stakeAmount: "100",
       maxOpenTrades: 1,
     };
+    const before = await jobCount(base);
     const cases: [Record<string, unknown>, string][] = [
       [{ strategyVersion: "no-such-version" }, "strategy_version"],
       [{ params: { buyRsi: 999 } }, "params.buyRsi"],
       [{ timerange: "" }, "timerange"],
+      [{ strategy: "NoSuchStrategy" }, "strategy"],
+      [{ timerange: "20250201-20250101" }, "timerange"],
+      [{ pairs: ["BTC/USDT", "NOPE/USDT"] }, "pairs[1]"],
     ];
     for (const [overrides, field] of cases) {
       const error = await client.submitBacktest({ config: { ...config, ...overrides } }).then(
@@ -294,9 +309,14 @@ describe("LOCAL executor (worker processes, no Redis)", () => {
       const fromDetail = (toJson(StructSchema, detail!) as { violations: Record<string, string>[] })
         .violations;
       expect(fromDetail.find((item) => item.field === field)).toEqual(violation);
-      expect(violation?.expected ?? "").not.toBe("");
-      expect(violation?.found ?? "").not.toBe("");
+      if (field !== "strategy") {
+        expect(violation?.expected ?? "", field).not.toBe("");
+        expect(violation?.found ?? "", field).not.toBe("");
+      }
+      if (field === "pairs[1]")
+        expect(violation).toMatchObject({ expected: "a market listed by binance", found: "NOPE/USDT" });
     }
+    expect(await jobCount(base)).toBe(before);
   });
 
   it("cancels a queued job", async () => {
@@ -439,6 +459,64 @@ describe("an executor that is not configured (dev mode)", () => {
     expect(list.backtests).toEqual([]);
     // No data was downloaded for it: the exchange was not asked anything.
     expect(simulator.requests.length).toBe(simulatorRequests);
+
+    // The same over gRPC: FAILED_PRECONDITION, the missing variables as violations in the details.
+    const client = createServiceClient(BacktestService, stack.backtest.url, { timeoutMs: 20_000 });
+    const error = await client
+      .submitBacktest({
+        config: {
+          strategy: "SampleStrategy",
+          exchange: "binance",
+          pairs: ["BTC/USDT"],
+          timeframe: "5m",
+          timerange: "20250101-20250115",
+          stakeAmount: "100",
+          maxOpenTrades: 1,
+        },
+      })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.FailedPrecondition);
+    const [detail] = (error as ConnectError).findDetails(StructSchema);
+    const violations = (toJson(StructSchema, detail!) as { violations: Record<string, string>[] }).violations;
+    expect(violations.map((violation) => violation.field)).toEqual([
+      "BACKEND_ECS_CLUSTER",
+      "BACKEND_ECS_SUBNETS",
+      "BACKEND_ECS_SECURITY_GROUPS",
+      "BACKEND_ECS_TASK_DEFINITION",
+      "BACKEND_AWS_REGION",
+    ]);
+    expect(violations[0]).toMatchObject({
+      expected: "BACKEND_ECS_CLUSTER set for executor ECS",
+      found: "nothing",
+    });
+    expect(await jobCount(stack.gateway.url)).toBe(0);
+    expect(simulator.requests.length).toBe(simulatorRequests);
+  }, 60_000);
+});
+
+describe("QUEUE executor with Redis unreachable", () => {
+  it("answers 503 fast and leaves no job behind", async () => {
+    const stack = await startBacktestStack("redis-down", {
+      BACKEND_EXECUTOR_MODE: "QUEUE",
+      BACKEND_REDIS_URL: "redis://127.0.0.1:1",
+    });
+    // Data the LOCAL tests already downloaded: what is timed is the queue, not a download.
+    const body = submitBody({ pairs: ["BTC/USDT"], timerange: "20250110-20250120" });
+    await post(stack.gateway.url, body); // warms up the connections and EnsureData's cache
+    const started = Date.now();
+    const response = await post(stack.gateway.url, body);
+    const elapsed = Date.now() - started;
+    expect(response.status, JSON.stringify(response.body)).toBe(503);
+    expect(response.body.code).toBe("unavailable");
+    expect(String(response.body.detail)).toContain(
+      "the backtest queue (Redis at 127.0.0.1:1) is unreachable",
+    );
+    expect(elapsed).toBeLessThan(5_000);
+    expect(await jobCount(stack.gateway.url)).toBe(0);
   }, 60_000);
 });
 

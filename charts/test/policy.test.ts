@@ -3,22 +3,16 @@
 // a CronJob per schedule, and only the gateway reachable from outside the namespace.
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import {
-  SCHEDULED_LAMBDAS,
-  SERVICES,
-  SERVICE_NAMES,
-  TOPOLOGY,
-  WORKER_COMMAND,
-  withSchedule,
-  withService,
-} from "../../infra/shared/config";
-// Read-only use of the backtest service: does the ConfigMap configure its executor?
-import { missingSettings } from "../../services/backtest/src/infrastructure/executor-factory";
-import type { Topology } from "../../infra/shared/config";
+import { SCHEDULED_LAMBDAS, SERVICES, SERVICE_NAMES, WORKER_COMMAND } from "../../infra/shared/config";
 import { createTradaiApp, renderManifests } from "../src/tradai-app";
 import type { TradaiAppProps } from "../src/tradai-app";
 import { parseManifests } from "./kubernetes-schema";
 import type { Manifest } from "./kubernetes-schema";
+import {
+  kubernetesEnvironment,
+  loadBacktestEnvironment,
+  loadWorkerEnvironment,
+} from "../../infra/test/deployment-env";
 import { rejectedVariables } from "../../infra/test/service-schemas";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
@@ -126,13 +120,34 @@ describe("backtest execution (QUEUE executor, KEDA-scaled worker)", () => {
       BACKEND_DEV_MODE: "false",
     });
     expect(worker.WORKER_REDIS_URL).toBe(backtest.BACKEND_REDIS_URL);
+  });
+
+  it("loads the Deployments' and the Job template's variables through the services' own schemas", () => {
+    // As the services do at start: packages/common loadConfig, then the backtest ExecutorFactory's
+    // missingSettings; secret references stand for a value.
+    const containerOf = (name: string) =>
+      find(manifests, "Deployment", name).spec.template.spec.containers[0];
     expect(
-      missingSettings({
-        mode: backtest.BACKEND_EXECUTOR_MODE,
-        localExecutionMode: "SUBPROCESS" as never,
-        redisUrl: backtest.BACKEND_REDIS_URL,
-      }),
-    ).toEqual([]);
+      loadBacktestEnvironment(kubernetesEnvironment(backtest, containerOf("backtest").env)),
+    ).toMatchObject({
+      ok: true,
+      settings: {
+        executorMode: "QUEUE",
+        redisUrl: "redis://redis:6379",
+        host: "0.0.0.0",
+        port: SERVICES.backtest.port,
+      },
+    });
+    const jobTemplate = parseYaml(find(manifests, "ConfigMap", "backtest-job-template").data["job.yaml"]);
+    for (const [where, env] of [
+      ["Deployment", containerOf("strategy-container").env],
+      ["Job template", jobTemplate.spec.template.spec.containers[0].env],
+    ] as const) {
+      expect(loadWorkerEnvironment(kubernetesEnvironment(worker, env)), where).toMatchObject({
+        ok: true,
+        settings: { redisUrl: backtest.BACKEND_REDIS_URL, queueName: backtest.BACKEND_QUEUE_NAME },
+      });
+    }
   });
 
   it("gives the worker the services' URLs and the result store the backtest service reads", () => {
@@ -269,28 +284,8 @@ describe("network exposure", () => {
   });
 });
 
-describe("one source of truth", () => {
-  const synthWith = (topology: Topology) => synth({ topology });
-
-  it("follows a port change in infra/shared/config.ts into Service, probes, policy and URLs", () => {
-    const changed = synthWith(withService(TOPOLOGY, "data-collection", { port: 9002 }));
-    expect(find(changed, "Service", "data-collection").spec.ports[0].port).toBe(9002);
-    expect(
-      find(changed, "Deployment", "data-collection").spec.template.spec.containers[0].livenessProbe.grpc.port,
-    ).toBe(9002);
-    expect(find(changed, "NetworkPolicy", "data-collection-ingress").spec.ingress[0].ports[0].port).toBe(
-      9002,
-    );
-    expect(find(changed, "ConfigMap", "backtest-config").data.BACKEND_DATA_COLLECTION_URL).toBe(
-      "http://data-collection:9002",
-    );
-  });
-
-  it("follows a schedule change into the CronJob", () => {
-    const changed = synthWith(withSchedule(TOPOLOGY, "drift-monitor", "rate(3 hours)"));
-    expect(find(changed, "CronJob", "drift-monitor").spec.schedule).toBe("0 */3 * * *");
-  });
-
+describe("schedule overrides", () => {
+  // A changed topology reaching compose, charts and Pulumi together: infra/test/single-source.test.ts.
   it("converts overrides Kubernetes can run, and names the key of one it cannot", () => {
     const weekly = synth({ scheduleOverrides: { drift_monitor_schedule: "rate(7 days)" } });
     expect(find(weekly, "CronJob", "drift-monitor").spec.schedule).toBe("0 0 * * 0");

@@ -212,6 +212,57 @@ describe("scheduleToCron", () => {
 
   it.each([
     [
+      "cron(a b ? * * *)",
+      'drift_monitor_schedule: expected the minute field to be 0-59 with , - * /, got "a"; expected the hour field to be 0-23 with , - * /, got "b" in "cron(a b ? * * *)"',
+    ],
+    [
+      "cron(99 99 ? * * *)",
+      'drift_monitor_schedule: expected the minute field to be 0-59 with , - * /, got "99"; expected the hour field to be 0-23 with , - * /, got "99" in "cron(99 99 ? * * *)"',
+    ],
+    ["cron(0 0 32 * ? *)", 'the day-of-month field to be 1-31 with , - * ? / L W, got "32"'],
+    ["cron(0 0 0W * ? *)", 'the day-of-month field to be 1-31 with , - * ? / L W, got "0W"'],
+    ["cron(0 0 ? 13 * *)", 'the month field to be 1-12 or JAN-DEC with , - * /, got "13"'],
+    ["cron(0 0 ? JAN-FOO * *)", 'the month field to be 1-12 or JAN-DEC with , - * /, got "JAN-FOO"'],
+    ["cron(0 0 ? * 8 *)", 'the day-of-week field to be 1-7 or SUN-SAT with , - * ? L #, got "8"'],
+    ["cron(0 0 ? * 2#6 *)", 'the day-of-week field to be 1-7 or SUN-SAT with , - * ? L #, got "2#6"'],
+    ["cron(0 0 ? * MON * 1969)", "expected cron() with 6 fields, got 7"],
+    ["cron(0 0 ? * MON 1969)", 'the year field to be 1970-2199 with , - * /, got "1969"'],
+    ["cron(*/0 * ? * MON *)", 'the minute field to be 0-59 with , - * /, got "*/0"'],
+    ["cron(0/75 * ? * MON *)", 'the minute field to be 0-59 with , - * /, got "0/75"'],
+    ["rate(5 weeks)", 'expected a rate unit of minute, minutes, hour, hours, day, days, got "weeks"'],
+    ["rate(x hours)", 'expected a whole number of hours in rate(), got "x"'],
+    ["rate(1.5 hours)", 'expected a whole number of hours in rate(), got "1.5"'],
+  ])(
+    "rejects %s naming the config key, the field, what it expected and what it got",
+    (expression, message) => {
+      expect(() => validateScheduleExpression(expression, "drift_monitor_schedule")).toThrow(
+        /^drift_monitor_schedule: expected /,
+      );
+      expect(() => validateScheduleExpression(expression, "drift_monitor_schedule")).toThrow(message);
+      expect(() =>
+        resolveLambdaSchedules((key) => (key === "drift_monitor_schedule" ? expression : undefined)),
+      ).toThrow(message);
+    },
+  );
+
+  it.each([
+    "cron(0/15 * ? * 6#3 *)",
+    "cron(0 8-17 ? JAN-MAR,DEC MON-FRI 2026-2030)",
+    "cron(0 12 L * ? *)",
+    "cron(0 12 15W * ? *)",
+    "cron(0 12 LW * ? *)",
+    "cron(0 12 ? * 6L *)",
+    "cron(0 12 ? * sun *)",
+    "cron(59 23 31 12 ? 2199)",
+    "rate(1 day)",
+  ])("accepts %s as EventBridge does", (expression) => {
+    expect(validateScheduleExpression(expression, "drift_monitor_schedule").kind).toBe(
+      expression.startsWith("rate") ? "rate" : "cron",
+    );
+  });
+
+  it.each([
+    [
       "rate(7 minutes)",
       '"rate(7 minutes)" has no exact Kubernetes cron (7 minutes do not divide an hour); the nearest, "*/7 * * * *", is not exact',
     ],

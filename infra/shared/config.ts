@@ -486,7 +486,15 @@ const launchWorker: readonly LambdaSetting[] = [
  * src/handler.ts, checked by infra/test); the others follow their permissions until their handlers land.
  */
 const LAMBDA_FUNCTION_SETTINGS: Readonly<Record<LambdaName, readonly LambdaSetting[]>> = {
-  "backtest-consumer": ["idempotencyTable", "launch", ...launchWorker, "stateMachineArn", "region"],
+  // workflowStateTable: jobs already final in the backtest service's table are not launched again.
+  "backtest-consumer": [
+    "idempotencyTable",
+    "workflowStateTable",
+    "launch",
+    ...launchWorker,
+    "stateMachineArn",
+    "region",
+  ],
   "sqs-consumer": ["retrainingStateTable", ...launchWorker, "region"],
   "orphan-scanner": [
     "ecsCluster",
@@ -748,25 +756,103 @@ export function resolveLambdaSchedules(
   ) as Record<ScheduledLambdaName, string>;
 }
 
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const RATE = /^rate\((\S+) (\S+)\)$/;
 const CRON = /^cron\(([^)]+)\)$/;
 const MINUTES_PER: Readonly<Record<string, number>> = { minute: 1, hour: 60, day: 1440 };
+const RATE_UNITS = ["minute", "minutes", "hour", "hours", "day", "days"];
 
 export type ScheduleExpression =
   | { kind: "rate"; minutes: number }
   | { kind: "cron"; fields: [string, string, string, string, string, string] };
 
+interface CronFieldRule {
+  name: string;
+  min: number;
+  max: number;
+  /** Names accepted for values (JAN = 1, SUN = 1), case-insensitive. */
+  names?: readonly string[];
+  /** Special items of the field besides values, ranges and steps (L, W, #). */
+  special?: RegExp;
+  /** What the error message says the field accepts. */
+  expected: string;
+}
+
+const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/** EventBridge's six cron fields (AWS "Cron expressions" reference). */
+const CRON_FIELDS: readonly CronFieldRule[] = [
+  { name: "minute", min: 0, max: 59, expected: "0-59 with , - * /" },
+  { name: "hour", min: 0, max: 23, expected: "0-23 with , - * /" },
+  {
+    name: "day-of-month",
+    min: 1,
+    max: 31,
+    special: /^(L|LW|([1-9]|[12]\d|3[01])W)$/,
+    expected: "1-31 with , - * ? / L W",
+  },
+  { name: "month", min: 1, max: 12, names: MONTH_NAMES, expected: "1-12 or JAN-DEC with , - * /" },
+  {
+    name: "day-of-week",
+    min: 1,
+    max: 7,
+    names: DAY_NAMES,
+    special: /^(L|([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(L|#[1-5]))$/i,
+    expected: "1-7 or SUN-SAT with , - * ? L #",
+  },
+  { name: "year", min: 1970, max: 2199, expected: "1970-2199 with , - * /" },
+];
+
+/** A value of a cron field: a number in range or one of its names; `undefined` when it is neither. */
+function cronValue(rule: CronFieldRule, text: string): number | undefined {
+  if (/^\d+$/.test(text)) {
+    const value = Number(text);
+    return value >= rule.min && value <= rule.max ? value : undefined;
+  }
+  const index = rule.names?.indexOf(text.toUpperCase()) ?? -1;
+  return index < 0 ? undefined : rule.min + index;
+}
+
+/** Whether one comma-separated item (`*`, `v`, `v-v`, with `/step`, or a special) is valid. */
+function validCronItem(rule: CronFieldRule, item: string): boolean {
+  if (rule.special?.test(item) === true) return true;
+  const [base = "", step, ...extra] = item.split("/");
+  if (extra.length > 0) return false;
+  if (step !== undefined && !(/^\d+$/.test(step) && Number(step) >= 1 && Number(step) <= rule.max)) {
+    return false;
+  }
+  if (base === "*") return true;
+  const [from = "", to, ...more] = base.split("-");
+  if (more.length > 0) return false;
+  const start = cronValue(rule, from);
+  if (start === undefined) return false;
+  return to === undefined || cronValue(rule, to) !== undefined;
+}
+
 /**
  * Parses an EventBridge schedule expression (`rate(N unit)`, `cron(m h dom mon dow year)`) as AWS
- * accepts it: N ≥ 1 with the singular unit exactly for 1; cron with six fields, `?` in day-of-month
- * or day-of-week. Bad input names `field`, what was expected and what was found.
+ * accepts it: N a whole number ≥ 1 with the singular unit exactly for 1; cron with six fields, each
+ * in its range (minute 0-59, hour 0-23, day-of-month 1-31/L/W, month 1-12/JAN-DEC, day-of-week
+ * 1-7/SUN-SAT/L/#, year 1970-2199) and `?` in exactly one of day-of-month and day-of-week. Bad input
+ * names `field` (the stack config key), what was expected and what was found.
  */
 export function validateScheduleExpression(expression: string, field = "schedule"): ScheduleExpression {
   const rate = RATE.exec(expression);
   if (rate) {
-    const amount = Number(rate[1]);
+    const amountText = rate[1] ?? "";
     const unit = rate[2] ?? "";
+    if (!RATE_UNITS.includes(unit)) {
+      throw new Error(
+        `${field}: expected a rate unit of ${RATE_UNITS.join(", ")}, got "${unit}" in "${expression}"`,
+      );
+    }
     const singular = unit.endsWith("s") ? unit.slice(0, -1) : unit;
+    if (!/^\d+$/.test(amountText)) {
+      throw new Error(
+        `${field}: expected a whole number of ${singular}s in rate(), got "${amountText}" in "${expression}"`,
+      );
+    }
+    const amount = Number(amountText);
     if (amount < 1 || (amount === 1) !== (singular === unit)) {
       throw new Error(
         `${field}: expected "rate(1 ${singular})" or "rate(N ${singular}s)" with N > 1, got "${expression}"`,
@@ -785,6 +871,16 @@ export function validateScheduleExpression(expression: string, field = "schedule
       throw new Error(
         `${field}: expected "?" in exactly one of day-of-month and day-of-week, got "${dayOfMonth} ... ${dayOfWeek}" in "${expression}"`,
       );
+    }
+    const problems = CRON_FIELDS.flatMap((rule, index) => {
+      const value = fields[index] ?? "";
+      if (value === "?" && (rule.name === "day-of-month" || rule.name === "day-of-week")) return [];
+      return value.split(",").every((item) => validCronItem(rule, item))
+        ? []
+        : [`the ${rule.name} field to be ${rule.expected}, got "${value}"`];
+    });
+    if (problems.length > 0) {
+      throw new Error(`${field}: expected ${problems.join("; expected ")} in "${expression}"`);
     }
     return { kind: "cron", fields: fields as [string, string, string, string, string, string] };
   }

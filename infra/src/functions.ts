@@ -123,6 +123,8 @@ export function createFunctions(args: FunctionsArgs): Functions {
         Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem"],
         Resource: table("backtestIdempotency"),
       },
+      // Reads a job's status to skip jobs the backtest service already finished or cancelled.
+      { Sid: "JobState", Action: ["dynamodb:GetItem"], Resource: table("workflowState") },
       { Sid: "Workflow", Action: ["states:StartExecution"], Resource: [stateMachineArn] },
       ...runWorker,
     ],
@@ -575,7 +577,7 @@ function createStateMachine(
   args: FunctionsArgs,
   functionOf: (name: LambdaName) => aws.lambda.Function,
 ): aws.sfn.StateMachine {
-  const { environment, account, network, compute, tags } = args;
+  const { environment, account, network, compute, stores, tags } = args;
   const name = stateMachineName(environment);
   const invoked = STATE_MACHINE_FUNCTIONS;
   const worker = compute.taskDefinitions["strategy-container"];
@@ -616,6 +618,12 @@ function createStateMachine(
         Resource: [compute.taskRoles["strategy-container"].arn, compute.executionRole.arn],
       },
       {
+        // ReadJobStatus: the status NotifyCompletion announces is the one the worker recorded.
+        Sid: "ReadJobStatus",
+        Action: ["dynamodb:GetItem"],
+        Resource: [stores.tables.workflowState.arn],
+      },
+      {
         // runTask.sync waits through this managed rule.
         Sid: "SyncRule",
         Action: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
@@ -648,8 +656,9 @@ function createStateMachine(
       worker.arnWithoutRevision,
       subnetIds(network.privateSubnets),
       network.servicesSecurityGroup.id,
+      stores.tables.workflowState.name,
     ])
-    .apply(([arns, cluster, workerFamily, subnets, securityGroup]) => {
+    .apply(([arns, cluster, workerFamily, subnets, securityGroup, workflowStateTable]) => {
       const arnOf = (lambda: LambdaName) => arns[invoked.indexOf(lambda)] ?? "";
       return renderDefinition(template, {
         ValidateStrategyFunctionArn: arnOf("validate-strategy"),
@@ -661,6 +670,7 @@ function createStateMachine(
         WorkerTaskDefinitionArn: workerFamily,
         SubnetIds: subnets,
         SecurityGroupId: securityGroup,
+        WorkflowStateTableName: workflowStateTable,
       });
     });
   return new aws.sfn.StateMachine(name, {

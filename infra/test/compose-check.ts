@@ -80,26 +80,42 @@ export async function findCompose(): Promise<string[]> {
   );
 }
 
-/** `docker compose config` for the given profiles; the environment carries no host-port overrides. */
+/**
+ * `docker compose config` for the given profiles, on the files in `directory` (default: the
+ * repository root); the environment carries no host-port or executor overrides but `overrides`.
+ */
 export async function composeConfig(
   compose: string[],
   profiles: readonly string[],
   files: readonly string[] = COMPOSE_FILES,
+  directory: string = REPO_ROOT,
+  overrides: Readonly<Record<string, string>> = {},
 ): Promise<ComposeProject> {
   const [file, ...args] = compose as [string, ...string[]];
-  const fileArgs = files.flatMap((name) => ["-f", path.join(REPO_ROOT, name)]);
+  const fileArgs = files.flatMap((name) => ["-f", path.join(directory, name)]);
   const profileArgs = profiles.flatMap((profile) => ["--profile", profile]);
   const environment: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(environment)) {
-    if (/^(HOST_|TAG$|MLFLOW_PORT$|LOCALSTACK_PORT$|REDIS_PORT$|POSTGRES_)/.test(key))
+    if (/^(HOST_|TAG$|MLFLOW_PORT$|LOCALSTACK_PORT$|REDIS_PORT$|POSTGRES_|BACKEND_EXECUTOR_MODE$)/.test(key))
       delete environment[key];
   }
+  Object.assign(environment, overrides);
   const { stdout } = await run(file, [...args, ...fileArgs, ...profileArgs, "config", "--format", "json"], {
-    cwd: REPO_ROOT,
+    cwd: directory,
     env: environment,
     maxBuffer: 16 * 1024 * 1024,
   });
   return JSON.parse(stdout) as ComposeProject;
+}
+
+/** Seconds of a Go duration as `docker compose config` prints it ("15s", "2m0s", "1h0m0s"). */
+export function durationSeconds(text: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)];
+  if (parts.map((part) => part[0]).join("") !== text || parts.length === 0) {
+    throw new Error(`duration: expected a Go duration such as 15s or 2m0s, got "${text}"`);
+  }
+  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  return parts.reduce((total, part) => total + Number(part[1]) * (unit[part[2] ?? "s"] ?? 0), 0);
 }
 
 const list = (values: readonly unknown[]) => (values.length > 0 ? values.join(", ") : "none");
@@ -138,6 +154,10 @@ export function checkComposeAgainstTopology(project: ComposeProject, topology: T
       const url = `127.0.0.1:${service.port}${service.healthPath}`;
       const test = (compose.healthcheck?.test ?? []).join(" ");
       if (!test.includes(url)) issues.push(`${where}: expected a health check on ${url}, got "${test}"`);
+      const startPeriod = compose.healthcheck?.start_period;
+      if (startPeriod === undefined || durationSeconds(startPeriod) !== service.startPeriod) {
+        issues.push(`${where}: expected start_period ${service.startPeriod}s, got ${startPeriod ?? "none"}`);
+      }
       if (test.includes("curl") && service.component !== null) {
         issues.push(`${where}: expected a health check without curl, got "${test}"`);
       }

@@ -1,15 +1,17 @@
 // docker-compose.yaml + docker-compose.override.yaml (spec §6): every profile combination resolves
 // with `docker compose config`, and the resolved project agrees with infra/shared/config.ts.
 import { beforeAll, describe, expect, it } from "vitest";
-import { SERVICES, SERVICE_NAMES, TOPOLOGY, withSchedule, withService } from "../shared/config";
+import { SERVICES, SERVICE_NAMES, TOPOLOGY, withService } from "../shared/config";
 import {
   COMPOSE_PROFILES,
   checkComposeAgainstTopology,
   checkComposeExecutor,
   composeConfig,
+  durationSeconds,
   findCompose,
 } from "./compose-check";
 import type { ComposeProject } from "./compose-check";
+import { loadBacktestEnvironment, loadWorkerEnvironment } from "./deployment-env";
 import { acceptedVariables, rejectedVariables, stalePendingVariables } from "./service-schemas";
 
 const BASE_SERVICES = ["backend", "backtest", "data-collection", "strategy-service", "postgres"];
@@ -106,23 +108,21 @@ describe("compose agrees with infra/shared/config.ts", () => {
   it("has every service with its image, port, health check, URLs and dependencies", () => {
     expect(checkComposeAgainstTopology(full, TOPOLOGY)).toEqual([]);
   });
-
-  it("reports drift when a port in the topology changes", () => {
-    const moved = withService(TOPOLOGY, "data-collection", { port: 9002 });
-    const issues = checkComposeAgainstTopology(full, moved);
-    expect(issues).toContain(
-      "compose service data-collection (data-collection): expected container port 9002, got 8002",
+  it("takes each health check's start_period from SERVICES", () => {
+    expect(full.services.mlflow?.healthcheck?.start_period).toBe(`${SERVICES.mlflow.startPeriod}s`);
+    expect(durationSeconds(full.services["live-trading"]?.healthcheck?.start_period ?? "")).toBe(
+      SERVICES["live-trading"].startPeriod,
     );
-    expect(issues).toContain(
-      "compose service backend (backend-api): expected GATEWAY_DATA_COLLECTION_URL=http://data-collection:9002, got http://data-collection:8002",
+    expect(durationSeconds("1h2m3s")).toBe(3723);
+    expect(() => durationSeconds("2 minutes")).toThrow(
+      'expected a Go duration such as 15s or 2m0s, got "2 minutes"',
     );
+    expect(checkComposeAgainstTopology(full, withService(TOPOLOGY, "mlflow", { startPeriod: 45 }))).toEqual([
+      "compose service mlflow (mlflow): expected start_period 45s, got 30s",
+    ]);
   });
 
-  it("does not depend on schedules (compose runs no scheduled functions)", () => {
-    expect(
-      checkComposeAgainstTopology(full, withSchedule(TOPOLOGY, "health-check", "rate(3 minutes)")),
-    ).toEqual([]);
-  });
+  // A changed topology reaching compose, charts and Pulumi together: infra/test/single-source.test.ts.
 });
 
 describe("compose runs backtests (spec §4, §6: LOCAL, DOCKER sub-mode)", () => {
@@ -160,6 +160,48 @@ describe("compose runs backtests (spec §4, §6: LOCAL, DOCKER sub-mode)", () =>
       "backtest: expected BACKEND_WORKER_NETWORK to name a compose network, got host",
       "backtest: expected BACKEND_WORKER_VOLUMES to mount tradai-backtest-results:/var/lib/tradai/results, got unset",
     ]);
+  });
+});
+
+describe("compose environments load through the services' own schemas", () => {
+  it("starts the backtest service with LOCAL/DOCKER in every profile combination, and the worker", async () => {
+    const projects = await Promise.all(combinations.map((profiles) => composeConfig(compose, profiles)));
+    for (const [index, project] of projects.entries()) {
+      const label = (combinations[index] ?? []).join("+").replace(/^$/, "no profile");
+      expect(loadBacktestEnvironment(project.services.backtest?.environment ?? {}), label).toMatchObject({
+        ok: true,
+        settings: { executorMode: "LOCAL", localExecutionMode: "DOCKER", stateStore: "postgres" },
+      });
+    }
+    expect(loadWorkerEnvironment(full.services.worker?.environment ?? {})).toMatchObject({
+      ok: true,
+      settings: { stateStore: "postgres", redisUrl: "redis://redis:6379" },
+    });
+  });
+
+  it("switches to the QUEUE executor on the redis profile's worker with BACKEND_EXECUTOR_MODE=QUEUE", async () => {
+    const project = await composeConfig(compose, ["redis"], undefined, undefined, {
+      BACKEND_EXECUTOR_MODE: "QUEUE",
+    });
+    const backtest = loadBacktestEnvironment(project.services.backtest?.environment ?? {});
+    const worker = loadWorkerEnvironment(project.services.worker?.environment ?? {});
+    expect(backtest).toMatchObject({ ok: true, settings: { executorMode: "QUEUE" } });
+    expect(worker.ok).toBe(true);
+    if (backtest.ok && worker.ok) {
+      // The service produces to the queue the worker consumes, and both share job state and results.
+      expect(backtest.settings.redisUrl).toBe(worker.settings.redisUrl);
+      expect(backtest.settings.queueName).toBe(worker.settings.queueName);
+      expect(backtest.settings.postgresUrl).toBe(worker.settings.postgresUrl);
+      expect(backtest.settings.resultStore).toBe(worker.settings.resultStore);
+    }
+    // Without the override the base file alone still has no Redis: QUEUE would name what is missing.
+    const base = await composeConfig(compose, [], ["docker-compose.yaml"], undefined, {
+      BACKEND_EXECUTOR_MODE: "QUEUE",
+    });
+    expect(loadBacktestEnvironment(base.services.backtest?.environment ?? {})).toEqual({
+      ok: false,
+      problems: ["BACKEND_REDIS_URL: expected a value for executor QUEUE, got nothing"],
+    });
   });
 });
 

@@ -4,8 +4,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { workflowStateTableDefinition } from "@tradai/backtest";
 import { beforeAll, describe, expect, it } from "vitest";
-// Read-only use of the backtest service: does a deployment's environment configure its executor?
-import { missingSettings } from "../../services/backtest/src/infrastructure/executor-factory";
 import {
   CONSOLIDATED_SERVICES,
   ENVIRONMENTS,
@@ -17,11 +15,10 @@ import {
   lambdaFunctionName,
   lambdaVariables,
   tableName,
-  withSchedule,
-  withService,
 } from "../shared/config";
 import type { Environment } from "../shared/config";
 import { WILDCARD_ONLY_ACTIONS } from "../src/iam";
+import { ecsEnvironment, loadBacktestEnvironment, loadWorkerEnvironment } from "./deployment-env";
 import { ACCOUNT, runProgram } from "./pulumi-mocks";
 import type { RecordedResource } from "./pulumi-mocks";
 import { lambdaSchema, rejectedLambdaVariables, rejectedVariables } from "./service-schemas";
@@ -60,19 +57,6 @@ const hostEnvironmentOf = (userData: string, service: string) =>
       ),
     ].map((match) => [match[1], match[2]]),
   );
-/** The BACKEND_* variables as the backtest service's ExecutorFactory reads them. */
-const executorSettings = (variables: Record<string, string | undefined>) => ({
-  mode: (variables.BACKEND_EXECUTOR_MODE ?? "LOCAL") as never,
-  localExecutionMode: "SUBPROCESS" as never,
-  ...(variables.BACKEND_AWS_REGION === undefined ? {} : { awsRegion: variables.BACKEND_AWS_REGION }),
-  ...(variables.BACKEND_BACKTEST_QUEUE_URL === undefined
-    ? {}
-    : { backtestQueueUrl: variables.BACKEND_BACKTEST_QUEUE_URL }),
-  ...(variables.BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN === undefined
-    ? {}
-    : { stepFunctionsStateMachineArn: variables.BACKEND_STEPFUNCTIONS_STATE_MACHINE_ARN }),
-});
-
 describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (environment) => {
   const resources = () => stacks[environment as Environment];
   const env = environment as Environment;
@@ -150,13 +134,28 @@ describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (env
     };
     const variables = environmentOf(resources(), env, "backtest");
     expect(variables).toMatchObject(expected);
-    expect(missingSettings(executorSettings(variables))).toEqual([]);
+    // Through the service's own loader and ExecutorFactory.missingSettings, as at start-up.
+    const loaded = loadBacktestEnvironment(ecsEnvironment(containerOf(resources(), env, "backtest")));
+    expect(loaded).toMatchObject({
+      ok: true,
+      settings: { executorMode: "SQS", stateStore: "dynamodb", devMode: false, port: 8001 },
+    });
     const host = ofType(resources(), "aws:ec2/instance:Instance")[0];
     if (host !== undefined) {
       const onHost = hostEnvironmentOf(host.inputs.userData as string, "backtest");
       expect(onHost).toMatchObject(expected);
-      expect(missingSettings(executorSettings(onHost))).toEqual([]);
+      expect(loadBacktestEnvironment(onHost)).toMatchObject({
+        ok: true,
+        settings: { executorMode: "SQS", stateStore: "dynamodb", host: "0.0.0.0" },
+      });
     }
+    // The worker task loads through the worker's schema with the same state and result stores.
+    expect(
+      loadWorkerEnvironment(ecsEnvironment(containerOf(resources(), env, "strategy-container"))),
+    ).toMatchObject({
+      ok: true,
+      settings: { stateStore: "dynamodb", resultStore: expected.BACKEND_RESULT_STORE },
+    });
     // DynamoDB, not PostgreSQL: no task may reference the PostgreSQL URL secrets.
     for (const name of ["backtest", "strategy-container"]) {
       expect(containerOf(resources(), env, name).secrets, name).toEqual([]);
@@ -523,7 +522,30 @@ describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (env
       .map((state) => state.Parameters?.Payload?.status);
     expect(statusWrites).toEqual(["FAILED"]);
     expect(definition.States.EnsureData.Next).toBe("RunBacktest");
-    expect(definition.States.RunBacktest.Next).toBe("NotifyCompletion");
+    // NotifyCompletion announces the status the worker recorded (a worker that found its job
+    // CANCELLED exits 0 too), read back from the workflow-state table by the job's key.
+    expect(definition.States.RunBacktest.Next).toBe("ReadJobStatus");
+    expect(definition.States.ReadJobStatus).toMatchObject({
+      Resource: "arn:aws:states:::dynamodb:getItem",
+      Parameters: {
+        TableName: `tradai-workflow-state-${env}`,
+        Key: { pk: { "S.$": "States.Format('job#{}', $.job_id)" } },
+      },
+      ResultSelector: { "status.$": "$.Item.status.S" },
+      ResultPath: "$.final",
+      Next: "NotifyCompletion",
+    });
+    expect(definition.States.NotifyCompletion.Parameters.Payload).toEqual({
+      "job_id.$": "$.job_id",
+      "status.$": "$.final.status",
+    });
+    const machineRole = JSON.stringify(
+      resources()
+        .filter((resource) => resource.type === "aws:iam/rolePolicy:RolePolicy")
+        .map((resource) => resource.inputs)
+        .filter((inputs) => String(inputs.role ?? "").includes("backtest-workflow")),
+    );
+    expect(machineRole).toContain("dynamodb:GetItem");
   });
 
   it("puts the NAT instance in an auto-scaling group with the update-nat-routes lifecycle hook", () => {
@@ -549,24 +571,12 @@ describe.each(ENVIRONMENTS.map((environment) => [environment]))("stack %s", (env
   });
 });
 
-describe("one source of truth", () => {
-  it("follows a port and a schedule change in the topology, and stack overrides by config key", async () => {
-    const topology = withSchedule(
-      withService(TOPOLOGY, "data-collection", { port: 9002 }),
-      "drift-monitor",
-      "rate(3 hours)",
-    );
+describe("stack config", () => {
+  // A changed topology reaching compose, charts and Pulumi together: infra/test/single-source.test.ts.
+  it("applies stack schedule overrides by config key and keeps the other defaults", async () => {
     const resources = await runProgram({
       environment: "dev",
-      topology,
       scheduleOverrides: { orphan_scanner_schedule: "rate(10 minutes)" },
-    });
-    const container = containerOf(resources, "dev", "data-collection");
-    expect(container.portMappings[0].containerPort).toBe(9002);
-    expect(container.healthCheck.command.join(" ")).toContain("127.0.0.1:9002/api/v1/health");
-    expect(containerOf(resources, "dev", "backend-api").environment).toContainEqual({
-      name: "GATEWAY_DATA_COLLECTION_URL",
-      value: "http://data-collection.tradai-dev.local:9002",
     });
     const schedule = (name: string) =>
       one(
@@ -574,7 +584,6 @@ describe("one source of truth", () => {
         "aws:cloudwatch/eventRule:EventRule",
         `${lambdaFunctionName("dev", name as never)}-schedule`,
       ).inputs.scheduleExpression;
-    expect(schedule("drift-monitor")).toBe("rate(3 hours)");
     expect(schedule("orphan-scanner")).toBe("rate(10 minutes)");
     expect(schedule("health-check")).toBe("rate(2 minutes)");
   }, 30_000);

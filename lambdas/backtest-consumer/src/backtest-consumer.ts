@@ -2,7 +2,8 @@
 // queue, claims each job id once in DynamoDB (so a message delivered twice launches once), and
 // launches the worker through the backtest service's ECS or Step Functions submitter (the same
 // code as the direct ECS/STEPFUNCTIONS executors). A launch that fails releases the claim and reports the record as a
-// batch item failure, so SQS redelivers it.
+// batch item failure, so SQS redelivers it. A job whose record in the workflow-state table is
+// already final (cancelled while it waited in the queue, or finished) or gone is not launched.
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed, TRACE_CONTEXT_KEYS, type AwsClients } from "@tradai/aws";
 import {
@@ -10,6 +11,7 @@ import {
   JobMessageError,
   type BacktestJobMessage,
   type BacktestJobSubmitter,
+  type WorkflowStateRepository,
 } from "@tradai/backtest";
 import type { Logger } from "@tradai/common";
 
@@ -19,6 +21,11 @@ export interface BacktestConsumerOptions {
   idempotencyTable: string;
   /** What launches a claimed job: the ECS or Step Functions submitter of the backtest service. */
   launcher: BacktestJobSubmitter;
+  /**
+   * The backtest service's state store (the DynamoDB workflow-state table): a job it holds in a
+   * final status, or no longer holds, is skipped.
+   */
+  workflowState: Pick<WorkflowStateRepository, "get">;
   logger: Logger;
   /** Claims expire after this many days (DynamoDB TTL attribute `expires_at`); default 14. */
   claimTtlDays?: number;
@@ -45,10 +52,12 @@ export interface SqsBatchResponse {
 export type RecordOutcome = {
   messageId: string;
   jobId?: string;
-  outcome: "launched" | "duplicate" | "rejected" | "failed";
+  outcome: "launched" | "duplicate" | "skipped" | "rejected" | "failed";
   reference?: string;
   reason?: string;
 };
+
+const FINAL_STATUSES = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
 export function createBacktestConsumer(options: BacktestConsumerOptions) {
   const documents = options.aws.dynamodbDocument;
@@ -96,6 +105,28 @@ export function createBacktestConsumer(options: BacktestConsumerOptions) {
       if (value !== undefined) traceContext[key] = value;
     }
     message = { ...message, traceHeaders: { ...message.traceHeaders, ...traceContext } };
+    let status: string | undefined;
+    try {
+      status = (await options.workflowState.get(message.jobId))?.status;
+    } catch (error) {
+      const reason = `cannot read the job's state: ${error instanceof Error ? error.message : String(error)}`;
+      options.logger.error(
+        { job_id: message.jobId, reason },
+        "state read failed; the message will be redelivered",
+      );
+      return { messageId: record.messageId, jobId: message.jobId, outcome: "failed", reason };
+    }
+    if (status === undefined || FINAL_STATUSES.has(status)) {
+      const reason =
+        status === undefined
+          ? "the job has no record in the workflow-state table"
+          : `the job is already ${status}`;
+      options.logger.info(
+        { job_id: message.jobId, message_id: record.messageId, reason },
+        "job not launched",
+      );
+      return { messageId: record.messageId, jobId: message.jobId, outcome: "skipped", reason };
+    }
     if (!(await claim(message.jobId, record.messageId))) {
       options.logger.info(
         { job_id: message.jobId, message_id: record.messageId },

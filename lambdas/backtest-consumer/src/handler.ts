@@ -1,6 +1,10 @@
 // AWS Lambda entry (container image on lambdas/base): settings from env, read once per cold start.
 import { createAwsClients } from "@tradai/aws";
-import { createEcsSubmitter, createStepFunctionsSubmitter } from "@tradai/backtest";
+import {
+  createDynamoDbWorkflowStateRepository,
+  createEcsSubmitter,
+  createStepFunctionsSubmitter,
+} from "@tradai/backtest";
 import {
   createLogger,
   enumField,
@@ -16,6 +20,10 @@ const schema = {
     description: "DynamoDB idempotency table",
     default: "tradai-backtest-idempotency-dev",
   }),
+  workflowStateTable: stringField({
+    description: "the backtest service's DynamoDB workflow-state table (jobs final there are not launched)",
+    default: "tradai-workflow-state-dev",
+  }),
   launch: enumField(["ECS", "STEPFUNCTIONS"], {
     description: "what a job launches",
     default: "ECS",
@@ -30,9 +38,9 @@ const schema = {
   endpointUrl: optionalStringField({ description: "AWS endpoint override (tests)" }),
 };
 
-let consumer: ReturnType<typeof createBacktestConsumer> | undefined;
+let consumer: Promise<ReturnType<typeof createBacktestConsumer>> | undefined;
 
-function build() {
+async function build() {
   const config = loadConfig({ prefix: "BACKTEST_CONSUMER_", schema, env: process.env });
   const missing: string[] = [];
   if (config.launch === "ECS") {
@@ -50,6 +58,10 @@ function build() {
   return createBacktestConsumer({
     aws,
     idempotencyTable: config.idempotencyTable,
+    workflowState: await createDynamoDbWorkflowStateRepository({
+      clients: aws,
+      tableName: config.workflowStateTable,
+    }),
     launcher:
       config.launch === "ECS"
         ? createEcsSubmitter({
@@ -65,7 +77,10 @@ function build() {
 }
 
 export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
-  consumer ??= build();
-  const { batchItemFailures } = await consumer.handle(event);
+  consumer ??= build().catch((error: unknown) => {
+    consumer = undefined;
+    throw error;
+  });
+  const { batchItemFailures } = await (await consumer).handle(event);
   return { batchItemFailures };
 }

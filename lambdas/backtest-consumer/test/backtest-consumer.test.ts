@@ -1,8 +1,12 @@
 // backtest-consumer against moto_server: real SQS messages (sent by the SQS submitter, received
-// back and shaped as the Lambda SQS event), a real DynamoDB idempotency table, real ECS RunTask
-// and Step Functions StartExecution.
+// back and shaped as the Lambda SQS event), a real DynamoDB idempotency table, the backtest
+// service's real DynamoDB workflow-state table, real ECS RunTask and Step Functions StartExecution.
 import { describeExecution, listTaskArns, receiveMessages, type ReceivedMessage } from "@tradai/aws";
-import type { BacktestConfig } from "@tradai/backtest";
+import {
+  createDynamoDbWorkflowStateRepository,
+  type BacktestConfig,
+  type WorkflowStateRepository,
+} from "@tradai/backtest";
 import { createLogger } from "@tradai/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEcsSubmitter, createSqsSubmitter, createStepFunctionsSubmitter } from "@tradai/backtest";
@@ -13,6 +17,7 @@ import {
   idempotencyTable,
   motoClients,
   passStateMachine,
+  uniqueName,
 } from "../../../test/support/moto-fixtures";
 import { createBacktestConsumer, type SqsEvent } from "../src/backtest-consumer";
 
@@ -52,10 +57,23 @@ const toEvent = (messages: ReceivedMessage[]): SqsEvent => ({
 describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () => {
   const aws = motoClients();
   let network: { subnets: string[]; securityGroups: string[] };
+  let workflowState: WorkflowStateRepository;
   beforeAll(async () => {
     network = await defaultNetwork();
+    workflowState = await createDynamoDbWorkflowStateRepository({
+      clients: aws,
+      tableName: uniqueName("workflow-state"),
+      createTable: true,
+    });
   });
-  afterAll(() => aws.destroy());
+  afterAll(async () => {
+    await workflowState.close();
+    aws.destroy();
+  });
+  /** The job's record, as the backtest service writes it before it sends the message. */
+  const recorded = async (...jobIds: string[]) => {
+    for (const jobId of jobIds) await workflowState.create({ config, jobId, executor: "SQS" });
+  };
 
   it("launches one ECS task per job, even when the same job is delivered twice", async () => {
     const [queueUrl, table, ecs] = await Promise.all([
@@ -63,6 +81,7 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
       idempotencyTable(aws),
       ecsFixture(aws),
     ]);
+    await recorded("job-c1", "job-c2");
     const submitter = createSqsSubmitter({ aws, queueUrl });
     await submitter.submit({ jobId: "job-c1", config, traceHeaders: { traceparent } });
     await submitter.submit({ jobId: "job-c2", config, traceHeaders: {} });
@@ -71,6 +90,7 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
     const consumer = createBacktestConsumer({
       aws,
       idempotencyTable: table,
+      workflowState,
       launcher: createEcsSubmitter({
         aws,
         cluster: ecs.cluster,
@@ -102,6 +122,7 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
       idempotencyTable(aws),
       passStateMachine(aws),
     ]);
+    await recorded("job-s1");
     await createSqsSubmitter({ aws, queueUrl }).submit({
       jobId: "job-s1",
       config,
@@ -111,6 +132,7 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
     const consumer = createBacktestConsumer({
       aws,
       idempotencyTable: table,
+      workflowState,
       launcher: createStepFunctionsSubmitter({ aws, stateMachineArn }),
       logger,
     });
@@ -129,6 +151,7 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
     const consumer = createBacktestConsumer({
       aws,
       idempotencyTable: table,
+      workflowState,
       launcher: createEcsSubmitter({
         aws,
         cluster: "no-such-cluster",
@@ -138,6 +161,7 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
       }),
       logger,
     });
+    await recorded("job-f1");
     const body = JSON.stringify({ job_id: "job-f1", config, trace: {} });
     const result = await consumer.handle({
       Records: [
@@ -150,5 +174,45 @@ describe.runIf(process.env.TRADAI_TEST_MOTO_URL)("backtest-consumer Lambda", () 
     // The claim was released: a redelivery tries to launch again instead of being skipped as a duplicate.
     const retry = await consumer.handle({ Records: [{ messageId: "m-ok", body }] });
     expect(retry.outcomes[0]?.outcome).toBe("failed");
+  });
+
+  it("does not launch a job that was cancelled (or finished, or removed) while its message waited", async () => {
+    const [queueUrl, table, ecs] = await Promise.all([
+      fifoQueue(aws),
+      idempotencyTable(aws),
+      ecsFixture(aws),
+    ]);
+    await recorded("job-x-cancelled", "job-x-failed", "job-x-queued");
+    await workflowState.transition("job-x-cancelled", { to: "CANCELLED", error: "cancelled by request" });
+    await workflowState.transition("job-x-failed", { to: "FAILED", error: "boom" });
+    const submitter = createSqsSubmitter({ aws, queueUrl });
+    for (const jobId of ["job-x-cancelled", "job-x-failed", "job-x-unrecorded", "job-x-queued"])
+      await submitter.submit({ jobId, config, traceHeaders: {} });
+    const received = await receiveMessages(aws.sqs, { queueUrl, maxMessages: 10, waitTimeSeconds: 1 });
+    expect(received).toHaveLength(4);
+    const consumer = createBacktestConsumer({
+      aws,
+      idempotencyTable: table,
+      workflowState,
+      launcher: createEcsSubmitter({
+        aws,
+        cluster: ecs.cluster,
+        taskDefinition: ecs.taskDefinition,
+        capacity: "FARGATE",
+        ...network,
+      }),
+      logger,
+    });
+    const result = await consumer.handle(toEvent(received));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.outcomes.map(({ jobId, outcome, reason }) => [jobId, outcome, reason])).toEqual([
+      ["job-x-cancelled", "skipped", "the job is already CANCELLED"],
+      ["job-x-failed", "skipped", "the job is already FAILED"],
+      ["job-x-unrecorded", "skipped", "the job has no record in the workflow-state table"],
+      ["job-x-queued", "launched", undefined],
+    ]);
+    // One task: the QUEUED job's.
+    const tasks = await listTaskArns(aws.ecs, ecs.cluster);
+    expect(tasks).toEqual([result.outcomes[3]?.reference]);
   });
 });

@@ -9,6 +9,7 @@ export {
   LocalExecutionMode,
   type BacktestJobMessage,
   type BacktestJobSubmitter,
+  type QueuedJobState,
   type EncodedJobMessage,
   type SubmissionReceipt,
 } from "./core/backtest-job-submitter";

@@ -3,18 +3,16 @@ import { createAwsClients } from "@tradai/aws";
 import { registerService, runService } from "@tradai/common";
 import { BacktestService } from "@tradai/proto";
 import { createBacktestHandlers } from "./api/backtest-handlers";
-import type { BacktestJobSubmitter } from "./core/backtest-job-submitter";
-import { createBacktestService } from "./core/backtest-service";
 import type { WorkflowStateRepository } from "./core/workflow-state-repository";
 import { backtestConfigSchema, type BacktestSettings } from "./infrastructure/backtest-config";
 import { createDynamoDbWorkflowStateRepository } from "./infrastructure/dynamodb-workflow-state-repository";
-import { ExecutorFactory } from "./infrastructure/executor-factory";
+import { createBacktestApplication } from "./infrastructure/backtest-application";
+import { executorSettingsFrom } from "./infrastructure/executor-factory";
 import { createPostgresWorkflowStateRepository } from "./infrastructure/postgres-workflow-state-repository";
 import { createResultStore } from "./infrastructure/result-store";
 import { createEnsuredDataCache } from "./core/ensured-data-cache";
 import { createMarketDataClient, createStrategyCatalogClient } from "./infrastructure/service-clients";
 import { createSqliteWorkflowStateRepository } from "./infrastructure/sqlite-workflow-state-repository";
-import { workerEnv } from "./infrastructure/worker-env";
 
 function awsFor(settings: BacktestSettings) {
   return createAwsClients({
@@ -50,39 +48,10 @@ await runService({
   async build(settings, logger) {
     const repository = await openRepository(settings);
     const results = createResultStore(settings.resultStore, () => awsFor(settings));
-    let onJobLost: (jobId: string, reason: string) => Promise<void> = async () => undefined;
-    const submitter: BacktestJobSubmitter = ExecutorFactory.createOrUnconfigured(
-      {
-        mode: settings.executorMode,
-        localExecutionMode: settings.localExecutionMode,
-        workerEntry: settings.workerEntry,
-        localWorkers: settings.localWorkers,
-        workerEnv: workerEnv(settings),
-        ...(settings.workerImage === undefined ? {} : { workerImage: settings.workerImage }),
-        dockerNetwork: settings.workerNetwork,
-        dockerBinds: settings.workerVolumes,
-        dockerSocket: settings.dockerSocket,
-        ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
-        queueName: settings.queueName,
-        ...(settings.awsRegion === undefined ? {} : { awsRegion: settings.awsRegion }),
-        ...(settings.awsEndpointUrl === undefined ? {} : { awsEndpoint: settings.awsEndpointUrl }),
-        ...(settings.backtestQueueUrl === undefined ? {} : { backtestQueueUrl: settings.backtestQueueUrl }),
-        ...(settings.ecsCluster === undefined ? {} : { ecsCluster: settings.ecsCluster }),
-        ecsSubnets: settings.ecsSubnets,
-        ecsSecurityGroups: settings.ecsSecurityGroups,
-        ...(settings.ecsTaskDefinition === undefined
-          ? {}
-          : { ecsTaskDefinition: settings.ecsTaskDefinition }),
-        ...(settings.stepfunctionsStateMachineArn === undefined
-          ? {}
-          : { stepFunctionsStateMachineArn: settings.stepfunctionsStateMachineArn }),
-        devMode: settings.devMode,
-      },
-      { logger, onJobLost: (jobId, reason) => onJobLost(jobId, reason) },
-    );
-    const service = createBacktestService({
+    const application = createBacktestApplication({
+      // process.env: AWS credentials for LOCAL/DOCKER worker containers (FORWARDED_WORKER_VARIABLES).
+      executor: executorSettingsFrom(settings, process.env),
       repository,
-      submitter,
       strategies: createStrategyCatalogClient(settings.strategyServiceUrl),
       marketData: createEnsuredDataCache(createMarketDataClient(settings.dataCollectionUrl), {
         ttlMs: settings.ensureDataCacheMs,
@@ -90,11 +59,10 @@ await runService({
       results,
       logger,
     });
-    onJobLost = service.jobLost;
-    // LOCAL: dispatch the QUEUED jobs a previous instance left, fail its orphaned RUNNING ones.
-    await service
-      .recover()
-      .catch((error: unknown) => logger.error({ err: error }, "start-up recovery of LOCAL jobs failed"));
+    const { service, submitter } = application;
+    // LOCAL: dispatch the QUEUED jobs a previous instance left, fail its orphaned RUNNING ones;
+    // QUEUE: fail the jobs the queue failed or lost while no instance listened.
+    await application.start();
     return {
       services: [registerService(BacktestService, createBacktestHandlers(service))],
       dependencyChecks: [
@@ -109,7 +77,7 @@ await runService({
           : []),
       ],
       dispose: async () => {
-        await submitter.close();
+        await application.close();
         await repository.close();
       },
     };

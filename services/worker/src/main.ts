@@ -5,35 +5,21 @@
 //   --job <json>     one job, then exit (ECS task with the job in WORKER_JOB / container overrides,
 //                    a Kubernetes Job, or by hand)
 import { hostname } from "node:os";
-import {
-  createLogger,
-  currentTraceHeaders,
-  enumField,
-  inSpan,
-  integerField,
-  loadConfigOrExit,
-  optionalStringField,
-  startTelemetry,
-  stringField,
-  urlField,
-  booleanField,
-} from "@tradai/common";
+import { createLogger, currentTraceHeaders, inSpan, loadConfigOrExit, startTelemetry } from "@tradai/common";
 import {
   createDynamoDbWorkflowStateRepository,
   createPostgresWorkflowStateRepository,
   createResultStore,
   createSqliteWorkflowStateRepository,
   decodeJobMessage,
-  DEFAULT_BACKTEST_QUEUE,
   redisConnection,
   type JobHandler,
   type WorkflowStateRepository,
 } from "@tradai/backtest";
 import { createAwsClients } from "@tradai/aws";
 import { createMlflowClient } from "@tradai/mlflow";
-import path from "node:path";
 import { createBacktestWork, type TrackedBacktest } from "./core/backtest-work";
-import { createMlflowOutbox } from "./infrastructure/mlflow-outbox";
+import { createMlflowOutbox, createOutboxStore, defaultOutboxLocation } from "./infrastructure/mlflow-outbox";
 import { createJobRunner, type JobWork } from "./core/job-runner";
 import { createMlflowRunTracker } from "./infrastructure/mlflow-run-tracker";
 import { createSandboxedBacktestRunner } from "@tradai/strategy";
@@ -41,88 +27,16 @@ import { createDataServiceCandleLoader, createStrategyServiceLoader } from "./in
 import { runIpcConsumer } from "./infrastructure/ipc-consumer";
 import { startQueueConsumer } from "./infrastructure/queue-consumer";
 import { runOneShotJob, type DrainableOutbox } from "./infrastructure/one-shot-job";
-
-const schema = {
-  stateStore: enumField(["sqlite", "postgres", "dynamodb"], {
-    description: "where job state lives (dynamodb: the ECS worker, beside the backtest service's table)",
-    default: "sqlite",
-  }),
-  sqlitePath: stringField({ description: "SQLite state database", default: ".tradai/state/backtests.db" }),
-  postgresUrl: optionalStringField({ description: "PostgreSQL URL (state store postgres)" }),
-  workflowStateTable: stringField({
-    description: "DynamoDB workflow-state table (state store dynamodb)",
-    default: "tradai-workflow-state-dev",
-  }),
-  redisUrl: urlField({
-    description: "Redis for --queue",
-    default: "redis://127.0.0.1:6379",
-    protocols: ["redis", "rediss"],
-  }),
-  queueName: stringField({ description: "BullMQ queue", default: DEFAULT_BACKTEST_QUEUE }),
-  concurrency: integerField({ description: "jobs at once (--queue)", default: 1, min: 1, max: 64 }),
-  work: enumField(["backtest", "noop"], {
-    description: "what a job does; noop is for queue benchmarks",
-    default: "backtest",
-  }),
-  noopDelayMs: integerField({
-    description: "how long a noop job takes (benchmarks, fault tests)",
-    default: 0,
-    min: 0,
-  }),
-  resultStore: stringField({
-    description: "results directory or s3://bucket/prefix/",
-    default: ".tradai/results",
-  }),
-  sandboxMaxMemoryMb: integerField({
-    description:
-      "heap cap of the sandbox thread a strategy's backtest runs in (MiB; keep below the task's memory)",
-    default: 4096,
-    min: 64,
-  }),
-  sandboxTimeoutMs: integerField({
-    description: "longest a strategy's backtest may run in its sandbox (ms)",
-    default: 3_600_000,
-    min: 1000,
-  }),
-  strategyServiceUrl: urlField({
-    description: "StrategyService (strategy sources)",
-    default: "http://127.0.0.1:8003",
-  }),
-  dataCollectionUrl: urlField({
-    description: "DataCollectionService (candles)",
-    default: "http://127.0.0.1:8002",
-  }),
-  mlflowTrackingUri: optionalStringField({
-    description: "MLflow tracking URI; unset = runs are not tracked",
-  }),
-  mlflowOutboxDir: optionalStringField({
-    description:
-      "where runs whose MLflow logging failed wait to be logged (must outlive one-shot workers: a persistent volume); default <result store>/mlflow-outbox, or .tradai/mlflow-outbox with an S3 result store",
-  }),
-  mlflowDrainTimeoutMs: integerField({
-    description:
-      "how long a one-shot (--job) worker keeps trying to log deferred MLflow runs before it exits",
-    default: 10_000,
-    min: 0,
-    max: 600_000,
-  }),
-  awsRegion: stringField({
-    description: "AWS region (S3 result store, DynamoDB state store)",
-    default: "eu-central-1",
-  }),
-  awsEndpointUrl: optionalStringField({ description: "AWS endpoint override (moto, LocalStack)" }),
-  job: optionalStringField({ description: "the job message for --job mode (JSON)" }),
-  logLevel: enumField(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
-    description: "log level",
-    default: "info",
-  }),
-  traceConsole: booleanField({ description: "print spans to stderr", default: false }),
-};
+import { workerConfigSchema } from "./infrastructure/worker-config";
 
 const mode = process.argv.includes("--ipc") ? "ipc" : process.argv.includes("--queue") ? "queue" : "once";
 const jobArgument = process.argv.indexOf("--job");
 
-const config = loadConfigOrExit("worker", { prefix: "WORKER_", schema, env: process.env });
+const config = loadConfigOrExit("worker", {
+  prefix: "WORKER_",
+  schema: workerConfigSchema,
+  env: process.env,
+});
 const telemetry = startTelemetry({
   serviceName: "worker",
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -191,12 +105,10 @@ function selectWork(repository: WorkflowStateRepository): JobWork {
     tracker === undefined
       ? undefined
       : createMlflowOutbox({
-          directory:
-            config.mlflowOutboxDir ??
-            path.join(
-              config.resultStore.startsWith("s3://") ? ".tradai" : config.resultStore,
-              "mlflow-outbox",
-            ),
+          store: createOutboxStore(
+            config.mlflowOutboxDir ?? defaultOutboxLocation(config.resultStore),
+            awsClients,
+          ),
           tracker,
           repository,
           logger,
@@ -206,7 +118,8 @@ function selectWork(repository: WorkflowStateRepository): JobWork {
     const drain = () =>
       void outbox
         .drain()
-        .then((logged) => logged > 0 && logger.info({ logged }, "deferred MLflow runs logged"));
+        .then((logged) => logged > 0 && logger.info({ logged }, "deferred MLflow runs logged"))
+        .catch((error: unknown) => logger.warn({ err: error }, "draining the MLflow outbox failed"));
     drain();
     setInterval(drain, 60_000).unref();
   }

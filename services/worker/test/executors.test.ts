@@ -82,7 +82,7 @@ const serviceOver = (submitter: BacktestJobSubmitter) =>
     repository,
     submitter,
     strategies: { validate: async () => ({ violations: [], version: "v1", startupCandles: 0 }) },
-    marketData: { ensure: async () => undefined },
+    marketData: { ensure: async () => undefined, unlistedPairs: async () => [] },
     results: { read: async () => null },
     logger,
   });

@@ -11,7 +11,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../test/support/test-stack";
 import { createBacktestWork } from "../src/core/backtest-work";
 import { createJobRunner } from "../src/core/job-runner";
-import { createMlflowOutbox } from "../src/infrastructure/mlflow-outbox";
+import {
+  createMlflowOutbox,
+  createOutboxStore,
+  defaultOutboxLocation,
+  type OutboxStore,
+} from "../src/infrastructure/mlflow-outbox";
+import { ensureBucket, listObjects } from "@tradai/aws";
+import { motoClients, uniqueName } from "../../../test/support/moto-fixtures";
 import { createMlflowRunTracker } from "../src/infrastructure/mlflow-run-tracker";
 import { createResultStore } from "@tradai/backtest";
 import { readFileSync } from "node:fs";
@@ -55,12 +62,17 @@ const config: BacktestConfig = {
 describe.runIf(mlflowUrl)("MLflow tracking of backtests", () => {
   const repository = createSqliteWorkflowStateRepository({ path: path.join(dir, "state.db") });
   const candles = seedCandles();
-  const work = (trackerUrl: string, outboxDir: string) => {
+  const work = (trackerUrl: string, outboxLocation: string | OutboxStore) => {
     const tracker = createMlflowRunTracker({
       client: createMlflowClient({ baseUrl: trackerUrl, maxRetries: trackerUrl === mlflowUrl ? 3 : 0 }),
       experimentPrefix: `tradai-test-${process.pid}/`,
     });
-    const outbox = createMlflowOutbox({ directory: outboxDir, tracker, repository, logger });
+    const outbox = createMlflowOutbox({
+      store: typeof outboxLocation === "string" ? createOutboxStore(outboxLocation) : outboxLocation,
+      tracker,
+      repository,
+      logger,
+    });
     return {
       outbox,
       runner: createJobRunner({
@@ -121,17 +133,68 @@ describe.runIf(mlflowUrl)("MLflow tracking of backtests", () => {
     const completed = await repository.get(job.jobId);
     expect(completed?.status).toBe("COMPLETED");
     expect(completed?.mlflowRunId).toBeUndefined();
-    expect(down.outbox.pending()).toEqual([`${job.jobId}.json`]);
+    expect(await down.outbox.pending()).toEqual([`${job.jobId}.json`]);
     // Still down: nothing is lost, the entry stays.
     expect(await down.outbox.drain()).toBe(0);
-    expect(down.outbox.pending()).toHaveLength(1);
+    expect(await down.outbox.pending()).toHaveLength(1);
     // MLflow back: the same outbox directory, drained by a worker that can reach it.
     const up = work(mlflowUrl ?? "", outboxDir);
     expect(await up.outbox.drain()).toBe(1);
-    expect(up.outbox.pending()).toEqual([]);
+    expect(await up.outbox.pending()).toEqual([]);
     const annotated = await repository.get(job.jobId);
     expect(annotated?.mlflowRunId).toMatch(/^[0-9a-f]{32}$/);
     const run = await createMlflowClient({ baseUrl: mlflowUrl ?? "" }).getRun(annotated?.mlflowRunId ?? "");
     expect(run.data.tags["tradai.job_id"]).toBe(job.jobId);
   });
+
+  it.runIf(process.env.TRADAI_TEST_MOTO_URL)(
+    "keeps the deferred run in S3 beside an S3 result store, and a later worker drains and removes it",
+    async () => {
+      const aws = motoClients();
+      try {
+        const bucket = uniqueName("results").toLowerCase();
+        await ensureBucket(aws.s3, bucket);
+        // The worker's default outbox with WORKER_RESULT_STORE=s3://<bucket>/backtests (WORKER_MLFLOW_OUTBOX_DIR unset).
+        const location = defaultOutboxLocation(`s3://${bucket}/backtests`);
+        expect(location).toBe(`s3://${bucket}/backtests/mlflow-outbox/`);
+        const keys = async () =>
+          (await listObjects(aws.s3, { bucket, prefix: "backtests/mlflow-outbox/" })).map((item) => item.key);
+
+        const down = work(
+          `http://127.0.0.1:${await freePort()}`,
+          createOutboxStore(location, () => aws),
+        );
+        const { job } = await repository.create({ config });
+        expect(
+          await down.runner.run(
+            { jobId: job.jobId, config, traceHeaders: {} },
+            { signal: new AbortController().signal, reportProgress: () => undefined },
+          ),
+        ).toBe("completed");
+        expect((await repository.get(job.jobId))?.mlflowRunId).toBeUndefined();
+        // The entry is an S3 object, not a file on the (ephemeral) task disk.
+        expect(await keys()).toEqual([`backtests/mlflow-outbox/${job.jobId}.json`]);
+        expect(await down.outbox.drain()).toBe(0);
+        expect(await keys()).toHaveLength(1);
+
+        // Another worker (a later Fargate task) on the same location, with MLflow reachable.
+        const up = work(
+          mlflowUrl ?? "",
+          createOutboxStore(location, () => aws),
+        );
+        expect(await up.outbox.pending()).toEqual([`${job.jobId}.json`]);
+        expect(await up.outbox.drain()).toBe(1);
+        expect(await keys()).toEqual([]);
+        const annotated = await repository.get(job.jobId);
+        expect(annotated?.mlflowRunId).toMatch(/^[0-9a-f]{32}$/);
+        const run = await createMlflowClient({ baseUrl: mlflowUrl ?? "" }).getRun(
+          annotated?.mlflowRunId ?? "",
+        );
+        expect(run.data.tags["tradai.job_id"]).toBe(job.jobId);
+      } finally {
+        aws.destroy();
+      }
+    },
+    60_000,
+  );
 });

@@ -22,7 +22,7 @@ import { startOtlpReceiver } from "../../../test/support/otlp-receiver";
 import { exited, runEntry } from "../../../test/support/spawn-service";
 import { createBacktestWork } from "../src/core/backtest-work";
 import { createJobRunner } from "../src/core/job-runner";
-import { createMlflowOutbox } from "../src/infrastructure/mlflow-outbox";
+import { createMlflowOutbox, createOutboxStore } from "../src/infrastructure/mlflow-outbox";
 import { createMlflowRunTracker } from "../src/infrastructure/mlflow-run-tracker";
 import { drainBeforeExit, oneShotTraceParent, runOneShotJob } from "../src/infrastructure/one-shot-job";
 
@@ -216,7 +216,7 @@ describe.runIf(mlflowUrl)("MLflow outbox drained before a one-shot worker exits 
       client: createMlflowClient({ baseUrl: proxy.url, maxRetries: 0 }),
       experimentPrefix: `tradai-test-${process.pid}/`,
     });
-    const outbox = createMlflowOutbox({ directory: outboxDir, tracker, repository, logger });
+    const outbox = createMlflowOutbox({ store: createOutboxStore(outboxDir), tracker, repository, logger });
     const runner = createJobRunner({
       repository,
       workerId: "one-shot-test",
@@ -253,7 +253,7 @@ describe.runIf(mlflowUrl)("MLflow outbox drained before a one-shot worker exits 
     } finally {
       clearTimeout(timer);
     }
-    expect(outbox.pending()).toEqual([]);
+    expect(await outbox.pending()).toEqual([]);
     const annotated = await repository.get(job.jobId);
     expect(annotated?.status).toBe("COMPLETED");
     expect(annotated?.mlflowRunId).toMatch(/^[0-9a-f]{32}$/);

@@ -32,6 +32,10 @@ export interface SubmissionReceipt {
   reference: string;
 }
 
+/** A job as its executor's queue sees it (`BacktestJobSubmitter.queuedJobState`). */
+export type QueuedJobState =
+  { state: "pending" } | { state: "completed" } | { state: "failed"; reason: string } | { state: "missing" };
+
 export interface BacktestJobSubmitter {
   readonly executor: string;
   /**
@@ -57,6 +61,11 @@ export interface BacktestJobSubmitter {
    * still exists. The service uses it at start-up to recover jobs a previous instance left behind.
    */
   isWorkerAlive?(job: { jobId: string; workerId?: string; executionId?: string }): Promise<boolean>;
+  /**
+   * Executors with a queue of their own (QUEUE): where the queue has the job. The service uses it at
+   * start-up and periodically to fail jobs the queue failed or lost while no instance was listening.
+   */
+  queuedJobState?(jobId: string): Promise<QueuedJobState>;
   /** Liveness of what the submitter depends on (Redis, the queue, ...), for the health document. */
   check?(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;

@@ -3,8 +3,8 @@
 // submission that fails after the record was written removes the record again — no half-written
 // job is left behind.
 import { randomUUID } from "node:crypto";
-import { Code } from "@connectrpc/connect";
-import { DomainError, invalidArgument, type FieldViolation, type Logger } from "@tradai/common";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { DomainError, invalidArgument, violationsOf, type FieldViolation, type Logger } from "@tradai/common";
 import type { BacktestJobSubmitter } from "./backtest-job-submitter";
 import { isFinalStatus, type BacktestConfig, type BacktestJob } from "./backtest-job";
 import { parseTimerange, type Timerange } from "./timerange";
@@ -36,6 +36,11 @@ export interface MarketData {
     range: Timerange;
     startupCandles: number;
   }): Promise<void>;
+  /**
+   * The pairs of `pairs` that `exchange` does not list; asked only after `ensure` rejected with
+   * NOT_FOUND on `symbol`, to name the unknown pairs by their index in the request.
+   */
+  unlistedPairs(exchange: string, pairs: string[]): Promise<string[]>;
 }
 
 /** Where workers put full results. */
@@ -79,9 +84,24 @@ function checkShape(config: BacktestConfig): FieldViolation[] {
     });
   } else {
     const { error } = parseTimerange(config.timerange);
-    if (error !== undefined) violations.push({ field: "timerange", message: error, found: config.timerange });
+    if (error !== undefined)
+      violations.push({
+        field: "timerange",
+        message: error,
+        expected: '"YYYYMMDD-YYYYMMDD", "YYYYMMDD-" or "-YYYYMMDD" with the start before the end',
+        found: config.timerange,
+      });
   }
   return violations;
+}
+
+/** Data collection's answer for a symbol the exchange does not list: NOT_FOUND naming `symbol`. */
+function isUnknownSymbol(error: unknown): boolean {
+  if (error instanceof ConnectError)
+    return error.code === Code.NotFound && violationsOf(error).some((item) => item.field === "symbol");
+  if (error instanceof DomainError)
+    return error.code === Code.NotFound && error.violations.some((item) => item.field === "symbol");
+  return false;
 }
 
 export function createBacktestService(deps: BacktestServiceDeps) {
@@ -108,13 +128,36 @@ export function createBacktestService(deps: BacktestServiceDeps) {
       );
     }
     const resolved: BacktestConfig = { ...config, strategy_version: version };
-    await deps.marketData.ensure({
-      exchange: resolved.exchange,
-      pairs: resolved.pairs,
-      timeframe: resolved.timeframe,
-      range: parseTimerange(resolved.timerange).range ?? {},
-      startupCandles,
-    });
+    try {
+      await deps.marketData.ensure({
+        exchange: resolved.exchange,
+        pairs: resolved.pairs,
+        timeframe: resolved.timeframe,
+        range: parseTimerange(resolved.timerange).range ?? {},
+        startupCandles,
+      });
+    } catch (error) {
+      if (!isUnknownSymbol(error)) throw error;
+      // Data collection names `symbol`, the request names `pairs`: say which entries are unknown.
+      const unlisted = new Set(await deps.marketData.unlistedPairs(resolved.exchange, resolved.pairs));
+      const violations: FieldViolation[] = resolved.pairs.flatMap((pair, index) =>
+        unlisted.has(pair)
+          ? [
+              {
+                field: `pairs[${index}]`,
+                message: `unknown pair ${pair}`,
+                expected: `a market listed by ${resolved.exchange}`,
+                found: pair,
+              },
+            ]
+          : [],
+      );
+      if (violations.length === 0) throw error;
+      throw invalidArgument(
+        `invalid backtest request: ${violations.map((item) => item.field).join(", ")}`,
+        violations,
+      );
+    }
     const jobId = randomUUID();
     const plannedReference = submitter.plannedReference?.(jobId);
     const created = await repository.create({
@@ -262,7 +305,57 @@ export function createBacktestService(deps: BacktestServiceDeps) {
     return outcome;
   };
 
-  return { submit, get, list, cancel, watch, result, jobLost, recover };
+  /**
+   * For executors with a queue of their own (QUEUE): compares the store's QUEUED/RUNNING jobs with
+   * the queue. Failures the queue recorded while no instance listened to its events (QueueEvents
+   * sees only events from "now") become FAILED with the queue's reason; a job the queue no longer
+   * has, or completed without the worker recording a final status, becomes FAILED too. Jobs younger
+   * than `graceMs` are left alone: a submission in flight records the job before queueing it.
+   */
+  const reconcile = async (graceMs = 60_000): Promise<{ failed: string[] }> => {
+    const outcome = { failed: [] as string[] };
+    const queuedJobState = submitter.queuedJobState?.bind(submitter);
+    if (queuedJobState === undefined) return outcome;
+    const open: BacktestJob[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await repository.list({
+        status: ["QUEUED", "RUNNING"],
+        pageSize: 1000,
+        ...(pageToken === undefined ? {} : { pageToken }),
+      });
+      open.push(...page.jobs.filter((job) => job.executor === submitter.executor));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== undefined);
+    const now = Date.now();
+    for (const job of open) {
+      if (now - job.createdAt.getTime() < graceMs) continue;
+      try {
+        const queued = await queuedJobState(job.jobId);
+        const reason =
+          queued.state === "failed"
+            ? `the queue failed the job: ${queued.reason}`
+            : queued.state === "missing"
+              ? "lost from the queue: the queue no longer holds the job; submit it again to re-run it"
+              : queued.state === "completed"
+                ? "the queue completed the job but its worker recorded no result"
+                : undefined;
+        if (reason === undefined) continue;
+        // jobLost re-reads the job: one its worker finished meanwhile is left as it is.
+        const before = await repository.get(job.jobId);
+        await jobLost(job.jobId, reason);
+        const after = await repository.get(job.jobId);
+        if (before?.status !== after?.status && after?.status === "FAILED") outcome.failed.push(job.jobId);
+      } catch (error) {
+        logger.error({ err: error, job_id: job.jobId }, "could not reconcile the job with the queue");
+      }
+    }
+    if (outcome.failed.length > 0)
+      logger.info({ failed: outcome.failed }, "failed the jobs the queue failed or lost");
+    return outcome;
+  };
+
+  return { submit, get, list, cancel, watch, result, jobLost, recover, reconcile };
 }
 
 export type BacktestServiceCore = ReturnType<typeof createBacktestService>;

@@ -12,6 +12,7 @@ function recorder(fail?: () => Error | undefined) {
       const error = fail?.();
       return error === undefined ? Promise.resolve() : Promise.reject(error);
     },
+    unlistedPairs: () => Promise.resolve([]),
   };
   return { calls, inner };
 }

@@ -29,6 +29,7 @@ export function createEnsuredDataCache(inner: MarketData, options: EnsuredDataCa
     `${exchange}\u0000${pair}\u0000${timeframe}`;
 
   return {
+    unlistedPairs: (exchange, pairs) => inner.unlistedPairs(exchange, pairs),
     async ensure(request) {
       const { startMs, endMs } = request.range;
       if (startMs === undefined || endMs === undefined) return inner.ensure(request);

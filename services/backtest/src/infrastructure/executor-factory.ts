@@ -8,7 +8,9 @@ import { ExecutorMode, LocalExecutionMode, type BacktestJobSubmitter } from "../
 import { createEcsSubmitter, createSqsSubmitter, createStepFunctionsSubmitter } from "./cloud-submitters";
 import { createLocalDockerSubmitter } from "./local-docker-submitter";
 import { createLocalSubprocessSubmitter } from "./local-subprocess-submitter";
+import type { BacktestSettings } from "./backtest-config";
 import { createQueueSubmitter } from "./queue-submitter";
+import { workerEnv } from "./worker-env";
 
 /** Everything any executor may need; which fields are required depends on the mode. */
 export interface ExecutorSettings {
@@ -19,6 +21,11 @@ export interface ExecutorSettings {
   localWorkers?: number;
   /** Env for local workers and worker containers. */
   workerEnv?: Record<string, string>;
+  /**
+   * Variables of the service's own environment handed to worker containers as they are (AWS
+   * credentials and region: a container, unlike a worker process, does not inherit them).
+   */
+  forwardedEnv?: Record<string, string>;
   /** LOCAL/DOCKER */
   dockerSocket?: string;
   workerImage?: string;
@@ -78,6 +85,62 @@ export function createUnconfiguredSubmitter(error: ExecutorConfigError): Backtes
     submit: () => Promise.reject(unavailable),
     cancel: () => Promise.resolve(),
     close: () => Promise.resolve(),
+  };
+}
+
+/** The service's variables LOCAL/DOCKER worker containers get as they are, when set. */
+export const FORWARDED_WORKER_VARIABLES = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_REGION",
+  "AWS_PROFILE",
+] as const;
+
+/** The FORWARDED_WORKER_VARIABLES set (non-empty) in `hostEnv`. */
+export function forwardedWorkerEnv(hostEnv: Record<string, string | undefined>): Record<string, string> {
+  const forwarded: Record<string, string> = {};
+  for (const variable of FORWARDED_WORKER_VARIABLES) {
+    const value = hostEnv[variable];
+    if (value !== undefined && value !== "") forwarded[variable] = value;
+  }
+  return forwarded;
+}
+
+/**
+ * The executor settings of the service's loaded BACKEND_* config (main.ts), also used by infra/ and
+ * charts/ tests to check that each deployment's variables configure the executor. `hostEnv` is the
+ * service's process environment (main.ts passes process.env), from which AWS credentials are
+ * forwarded to worker containers; default none.
+ */
+export function executorSettingsFrom(
+  settings: BacktestSettings,
+  hostEnv: Record<string, string | undefined> = {},
+): ExecutorSettings {
+  return {
+    forwardedEnv: forwardedWorkerEnv(hostEnv),
+    mode: settings.executorMode,
+    localExecutionMode: settings.localExecutionMode,
+    workerEntry: settings.workerEntry,
+    localWorkers: settings.localWorkers,
+    workerEnv: workerEnv(settings),
+    ...(settings.workerImage === undefined ? {} : { workerImage: settings.workerImage }),
+    dockerNetwork: settings.workerNetwork,
+    dockerBinds: settings.workerVolumes,
+    dockerSocket: settings.dockerSocket,
+    ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
+    queueName: settings.queueName,
+    ...(settings.awsRegion === undefined ? {} : { awsRegion: settings.awsRegion }),
+    ...(settings.awsEndpointUrl === undefined ? {} : { awsEndpoint: settings.awsEndpointUrl }),
+    ...(settings.backtestQueueUrl === undefined ? {} : { backtestQueueUrl: settings.backtestQueueUrl }),
+    ...(settings.ecsCluster === undefined ? {} : { ecsCluster: settings.ecsCluster }),
+    ecsSubnets: settings.ecsSubnets,
+    ecsSecurityGroups: settings.ecsSecurityGroups,
+    ...(settings.ecsTaskDefinition === undefined ? {} : { ecsTaskDefinition: settings.ecsTaskDefinition }),
+    ...(settings.stepfunctionsStateMachineArn === undefined
+      ? {}
+      : { stepFunctionsStateMachineArn: settings.stepfunctionsStateMachineArn }),
+    devMode: settings.devMode,
   };
 }
 
@@ -142,7 +205,7 @@ export const ExecutorFactory = {
                   image: settings.workerImage ?? "",
                   ...(settings.dockerSocket === undefined ? {} : { socketPath: settings.dockerSocket }),
                   ...(settings.workerCommand === undefined ? {} : { command: settings.workerCommand }),
-                  env: settings.workerEnv ?? {},
+                  env: { ...settings.forwardedEnv, ...settings.workerEnv },
                   binds: settings.dockerBinds ?? [],
                   ...(settings.dockerNetwork === undefined ? {} : { networkMode: settings.dockerNetwork }),
                   logger: callbacks.logger,

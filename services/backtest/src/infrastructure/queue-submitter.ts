@@ -8,6 +8,7 @@ import {
   encodeJobMessage,
   type BacktestJobMessage,
   type BacktestJobSubmitter,
+  type QueuedJobState,
   type SubmissionReceipt,
 } from "../core/backtest-job-submitter";
 
@@ -128,6 +129,16 @@ export function createQueueSubmitter(options: QueueSubmitterOptions): BacktestJo
       const job = await queue.getJob(jobId);
       // A waiting or delayed job is removed; an active one sees CANCELLED in the state store.
       if (job && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove();
+    },
+    async queuedJobState(jobId: string): Promise<QueuedJobState> {
+      const job = await queue.getJob(jobId);
+      if (job === undefined) return { state: "missing" };
+      const state = await job.getState();
+      if (state === "failed") return { state: "failed", reason: job.failedReason };
+      if (state === "completed") return { state: "completed" };
+      // getJob read the hash but the job left every list since (removed): as good as missing.
+      if (state === "unknown") return { state: "missing" };
+      return { state: "pending" };
     },
     async check(): Promise<void> {
       await queue.getJobCountByTypes("waiting");

@@ -43,5 +43,9 @@ export function createMarketDataClient(baseUrl: string, timeoutMs = 300_000): Ma
         startupCandles: request.startupCandles,
       });
     },
+    async unlistedPairs(exchange, pairs) {
+      const listed = new Set((await client.listMarkets({ exchange })).markets.map((market) => market.symbol));
+      return pairs.filter((pair) => !listed.has(pair));
+    },
   };
 }

@@ -94,7 +94,7 @@ export interface BacktestWorkDeps {
   /** Optional: without it, runs are not tracked. */
   tracker?: RunTracker;
   /** Where a run goes when tracking fails, to be logged later (MLflow down must not lose it). */
-  deferTracking?: (tracked: TrackedBacktest) => void;
+  deferTracking?: (tracked: TrackedBacktest) => Promise<void> | void;
   logger: Logger;
   now?: () => number;
 }
@@ -213,7 +213,14 @@ export function createBacktestWork(deps: BacktestWorkDeps): JobWork {
       } catch (error) {
         // The backtest itself succeeded and its result is stored: tracking is retried later.
         deps.logger.error({ job_id: message.jobId, err: error }, "MLflow logging failed; deferring it");
-        deps.deferTracking?.(tracked);
+        try {
+          await deps.deferTracking?.(tracked);
+        } catch (deferError) {
+          deps.logger.error(
+            { job_id: message.jobId, err: deferError },
+            "could not write the run to the MLflow outbox; its tracking is lost",
+          );
+        }
       }
       stageDone("mlflow");
     }

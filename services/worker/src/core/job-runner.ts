@@ -68,9 +68,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         await repository.transition(jobId, { to: "QUEUED", from: "RUNNING", error: "worker lost; retrying" });
         return claim(jobId, false);
       }
+      // A one-shot worker exits 0 after this: nothing failed, the job is simply not this worker's.
       logger.info(
         { job_id: jobId, status: error.actualStatus },
-        "job already claimed or finished; skipping duplicate delivery",
+        `job already ${error.actualStatus}, nothing to do (duplicate delivery, or cancelled before it ran)`,
       );
       return false;
     }

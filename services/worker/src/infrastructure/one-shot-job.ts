@@ -32,7 +32,7 @@ export function oneShotTraceParent(
 /** What the one-shot path needs of the MLflow outbox. */
 export interface DrainableOutbox {
   drain(): Promise<number>;
-  pending(): string[];
+  pending(): Promise<string[]>;
 }
 
 export interface DrainBeforeExitOptions {
@@ -54,7 +54,8 @@ export async function drainBeforeExit(options: DrainBeforeExitOptions): Promise<
   const retryIntervalMs = options.retryIntervalMs ?? 1_000;
   const deadline = Date.now() + timeoutMs;
   let logged = 0;
-  while (options.outbox.pending().length > 0) {
+  const pending = () => options.outbox.pending().catch(() => ["(outbox unreadable)"]);
+  while ((await pending()).length > 0) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     let timer: NodeJS.Timeout | undefined;
@@ -66,10 +67,10 @@ export async function drainBeforeExit(options: DrainBeforeExitOptions): Promise<
     ]).finally(() => clearTimeout(timer));
     if (attempt === undefined) break;
     logged += attempt.count;
-    if (options.outbox.pending().length === 0) break;
+    if ((await pending()).length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(retryIntervalMs, deadline - Date.now())));
   }
-  const left = options.outbox.pending();
+  const left = await pending();
   if (logged > 0) options.logger.info({ logged }, "deferred MLflow runs logged before exit");
   if (left.length > 0)
     options.logger.warn(
