@@ -230,6 +230,10 @@ async function main() {
           ...process.env,
           ...(component.name === "gateway" ? serviceUrls : {}),
           ...(component.name === "backtest" ? backtestUrls : {}),
+          // The backtest service's LOCAL workers inherit its environment: their spans print too.
+          ...(component.name === "backtest" && process.env.TRADAI_TRACE_CONSOLE !== "false"
+            ? { WORKER_TRACE_CONSOLE: process.env.WORKER_TRACE_CONSOLE ?? "true" }
+            : {}),
           ...component.env,
           [component.ownPortVariable]: String(ports.get(component.name)),
         },
@@ -253,6 +257,12 @@ async function main() {
 
   process.once("SIGINT", () => void stopAll(0));
   process.once("SIGTERM", () => void stopAll(0));
+  // A parent that dies without passing a signal on (a shell wrapper killed by a supervisor) must not
+  // leave the services holding their ports: when we are re-parented, stop everything.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) void stopAll(0);
+  }, 1_000).unref();
 
   const deadline = Date.now() + 30_000;
   try {

@@ -1,6 +1,7 @@
 // The REST gateway (port 8000): public /api/v1, OpenAPI 3.1 from the route schemas, a docs page,
 // problem+json errors, request ids, and calls to the services through Connect clients.
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import {
   context,
   propagation,
@@ -55,6 +56,11 @@ function violationsFromValidation(error: FastifyError): FieldViolation[] {
       message: extra !== undefined ? `unknown field "${extra}"` : (issue.message ?? "invalid"),
     };
   });
+}
+
+/** The status's reason phrase as RFC 9110 names it (Node 20 still says "Payload Too Large" for 413). */
+function statusTitle(status: number): string | undefined {
+  return status === 413 ? "Content Too Large" : STATUS_CODES[status];
 }
 
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
@@ -150,7 +156,14 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     } else if (error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
       body = problem(400, Code.InvalidArgument, "empty JSON body: expected a JSON document");
     } else if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
-      body = problem(error.statusCode, Code.InvalidArgument, error.message);
+      // Any other client error (a route's own parser, Fastify): titled by its HTTP status.
+      body = problem(
+        error.statusCode,
+        error.statusCode === 413 ? Code.ResourceExhausted : Code.InvalidArgument,
+        error.message,
+        undefined,
+        statusTitle(error.statusCode),
+      );
     } else {
       body = toProblemDetails(error);
       if (body.status >= 500) request.log.error({ err: error }, "request failed");

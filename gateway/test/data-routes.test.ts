@@ -3,6 +3,7 @@
 // through ccxt's own `binance` class from the Binance REST simulator serving the real candles of
 // ../shared/data/ohlcv. Values are checked against those CSV.gz files, read here independently.
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -55,6 +56,8 @@ function sourceRows(file: string, startMs: number, endMs: number): SourceRow[] {
 }
 
 interface Problem {
+  type?: string;
+  title?: string;
   status: number;
   detail: string;
   code: string;
@@ -589,6 +592,31 @@ describe("import and export", () => {
       415,
     );
     expect(unsupported.detail).toContain("application/xml");
+    expect(unsupported.title).toBe("Unsupported Media Type");
+    expect(unsupported.type).toBe("https://tradai.dev/problems/unsupported-media-type");
+
+    // A declared size over the 64 MiB import limit is refused before any byte of the body is read.
+    const oversized = await new Promise<{ status: number; body: Problem }>((resolve, reject) => {
+      const request = httpRequest(
+        `${base}/api/v1/data/import?${series}`,
+        { method: "POST", headers: { "content-type": "text/csv", "content-length": String(70_000_000) } },
+        (response) => {
+          let text = "";
+          response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          response.on("end", () =>
+            resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Problem }),
+          );
+        },
+      );
+      request.on("error", reject);
+      request.write("timestamp,open");
+    });
+    expect(oversized.status).toBe(413);
+    expect(oversized.body).toMatchObject({
+      status: 413,
+      title: "Content Too Large",
+      code: "resource_exhausted",
+    });
 
     const mismatch = await expectProblem(
       await fetch(`${base}/api/v1/data/import?${series}&format=feather`, {
