@@ -1,5 +1,6 @@
 // The escape probes of issue #5's audit, shared by the strategy service's sandbox tests
 // (sandbox-escape.test.ts) and the worker's (services/worker/test/sandboxed-backtest.test.ts).
+import { readdir } from "node:fs/promises";
 import type { ValidationIssue } from "../src/core/validation-issue";
 
 export const SYNC_PROBES = [
@@ -180,3 +181,117 @@ export const allBlocked = (names: readonly string[]) => ({
   ...Object.fromEntries(names.map((name) => [name, "blocked"])),
   foreign: "",
 });
+
+/**
+ * Strategy code left to run after the sandbox answered (the audit after issue #5): a stack hook on
+ * the context's `Error` (and, but for `finalization`, attempts to swap the global `Error` for an
+ * object carrying it), then
+ * something that makes the worker thread read an error's `.stack` in its own realm once the harness
+ * has posted its answer — Node then calls the hook with call sites of the worker's realm, whose
+ * `constructor.constructor` is the worker's `Function` (code generation allowed, `require` in
+ * scope). On success the hook writes a Node report and copies the secret into the markers
+ * directory, and runs a command that touches a marker there.
+ *
+ * - `rejection`: an unhandled rejection, turned into an uncaught exception by the worker's own
+ *   tick processing; a big answer (a million tags, a long description) keeps the main thread busy
+ *   before it terminates the worker.
+ * - `finalization`: a FinalizationRegistry callback that throws, after enough allocation for the
+ *   registered objects to be collected; a million tags as the big answer.
+ * - `importThrow`: a throw at import with the hook set: the thrown error goes back to the realm
+ *   unread by the worker; its stack is Node's own format (the strategy cannot restyle it), so the
+ *   issue names the throw's line.
+ */
+export const LATE_PROBES = ["rejection", "finalization", "importThrow"] as const;
+export type LateProbe = (typeof LATE_PROBES)[number];
+
+/** Name of the strategy in lateEscapeStrategySource, and the text of its import-time throw. */
+export const LATE_PROBE_NAME = "LateProbe";
+export const LATE_PROBE_THROW = "thrown at import";
+export const LATE_PROBE_TAGS = 1_000_000;
+
+export function lateEscapeStrategySource(
+  markers: string,
+  secretPath: string,
+  probe: LateProbe,
+  label: string,
+): string {
+  const trigger = {
+    rejection: `Promise.reject(new RealError("rejected at import"));`,
+    finalization: `const registry = new FinalizationRegistry(() => {
+  throw new RealError("thrown from a finalization callback");
+});
+(function register() {
+  for (let index = 0; index < 200; index++) registry.register({ held: new Array(100_000).fill(index) }, index);
+})();
+for (let index = 0; index < 300; index++) new Array(100_000).fill(index);`,
+    importThrow: "",
+  }[probe];
+  // What made the race most often go the strategy's way before the fix: the finalization variant
+  // keeps to the plain hook and a million tags (a global `Error` swapped for a getter, or a long
+  // description, made its old escape rarer).
+  const bigAnswer = probe !== "importThrow";
+  const swapError = probe !== "finalization";
+  const longDescription = probe === "rejection";
+  return `import { defineStrategy } from "@tradai/engine";
+
+const MARKERS = ${JSON.stringify(markers)};
+const SECRET_PATH = ${JSON.stringify(secretPath)};
+const LABEL = ${JSON.stringify(label)};
+const RealError = Error;
+
+function hook(error: any, trace: any): string {
+  try {
+    const WorkerFunction = trace.constructor.constructor;
+    const found = WorkerFunction("return process")();
+    if (found !== null && typeof found === "object" && typeof found.pid === "number") {
+      try { found.report.writeReport(MARKERS + "/" + LABEL + "-process.json"); } catch {}
+      const load = WorkerFunction("return require")();
+      load("fs").writeFileSync(MARKERS + "/" + LABEL + "-fs", load("fs").readFileSync(SECRET_PATH, "utf8"));
+      load("child_process").execSync("touch " + MARKERS + "/" + LABEL + "-exec");
+    }
+  } catch {}
+  return "hooked: " + String(error?.message);
+}
+try { (RealError as any).prepareStackTrace = hook; } catch {}
+${
+  swapError
+    ? `try { Object.defineProperty(globalThis, "Error", { get: () => ({ prepareStackTrace: hook }), configurable: true }); } catch {}
+try { (globalThis as any).Error = { prepareStackTrace: hook }; } catch {}`
+    : ""
+}
+
+${trigger}
+
+export const tags = ${bigAnswer ? `Array.from({ length: ${LATE_PROBE_TAGS} }, (_, index) => "tag" + index)` : "[]"};
+export default defineStrategy({
+  name: ${JSON.stringify(LATE_PROBE_NAME)},
+  description: ${longDescription ? `"x".repeat(10_000_000)` : `""`},
+  timeframe: "5m",
+  stoploss: -0.1,
+  populateIndicators: (frame) => frame,
+  populateEntryTrend: (frame) => frame,
+  populateExitTrend: (frame) => frame,
+});
+${probe === "importThrow" ? `throw new RealError(${JSON.stringify(LATE_PROBE_THROW)});\n` : ""}`;
+}
+
+/** Line (1-based) of the import-time throw in lateEscapeStrategySource's "importThrow" source. */
+export function lateProbeThrowLine(source: string): number {
+  return source.split("\n").findIndex((line) => line.includes(JSON.stringify(LATE_PROBE_THROW))) + 1;
+}
+
+/** Threads of this process right now (Linux): a worker thread that was never stopped stays here. */
+export async function threadCount(): Promise<number> {
+  return (await readdir("/proc/self/task")).length;
+}
+
+/** Polls until `threadCount()` is at most `limit` (or `timeoutMs` passed); returns the last count. */
+export async function threadsSettleTo(limit: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = await threadCount();
+  while (count > limit && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    count = await threadCount();
+  }
+  return count;
+}

@@ -2,7 +2,7 @@
 // the file system, child processes, workers or sockets). Every classic way out of a V8 context is
 // tried from a strategy, at import, in a populate hook during the load check and during a
 // look-ahead analysis; on success a probe would copy a secret file into a marker directory.
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { candlesFromRows } from "@tradai/engine";
@@ -10,7 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompiledStrategy } from "../src/core/strategy-sandbox";
 import { createEsbuildStrategyCompiler } from "../src/infrastructure/esbuild-strategy-compiler";
 import { createWorkerStrategySandbox } from "../src/infrastructure/worker-strategy-sandbox";
-import { allBlocked, ASYNC_PROBES, escapeStrategySource, probeReport, SYNC_PROBES } from "./escape-probes";
+import {
+  allBlocked,
+  ASYNC_PROBES,
+  escapeStrategySource,
+  LATE_PROBE_NAME,
+  LATE_PROBE_TAGS,
+  LATE_PROBE_THROW,
+  LATE_PROBES,
+  lateEscapeStrategySource,
+  lateProbeThrowLine,
+  probeReport,
+  SYNC_PROBES,
+  threadCount,
+  threadsSettleTo,
+} from "./escape-probes";
 import { minimalStrategy } from "./helpers";
 
 const compiler = createEsbuildStrategyCompiler();
@@ -25,7 +39,7 @@ beforeAll(async () => {
   markers = path.join(scratch, "markers");
   secretPath = path.join(scratch, "secret.txt");
   await writeFile(secretPath, SECRET);
-  await import("node:fs/promises").then((fs) => fs.mkdir(markers));
+  await mkdir(markers);
 });
 afterAll(async () => {
   await sandbox.close();
@@ -113,4 +127,72 @@ JSON.stringify = ((value: unknown, ...rest: any[]) =>
     );
     expect(result.ok && result.inspection.description.name).toBe("AfterEscape");
   });
+});
+
+// The audit after issue #5: strategy code left behind (an unhandled rejection, a finalization
+// callback) ran after the answer, when the worker read an error's `.stack` in its own realm — and
+// a stack hook on the context's `Error` was then called with that realm's call sites. The race
+// with the main thread's terminate() makes one run unreliable: each probe runs five times.
+describe("strategy code cannot run in the worker after the sandbox answered", () => {
+  const RUNS = 5;
+
+  for (const probe of LATE_PROBES) {
+    it(`${probe}: neither process nor fs is reached through a load or an analysis (${RUNS} runs each)`, async () => {
+      const probeMarkers = path.join(scratch, `late-${probe}`);
+      await mkdir(probeMarkers);
+      const late = async (label: string) => {
+        const source = lateEscapeStrategySource(probeMarkers, secretPath, probe, label);
+        return { source, compiled: await compile({ "late.ts": source }, "late.ts") };
+      };
+      for (let run = 0; run < RUNS; run++) {
+        const { source, compiled } = await late(`inspect-${run}`);
+        const inspected = await sandbox.inspect(compiled);
+        const analysed = await sandbox.analyze((await late(`analyze-${run}`)).compiled, {
+          pair: "BTC/USDT",
+          candles: syntheticCandles(300),
+          informative: {},
+          rangeStartIndex: 50,
+          params: {},
+          samples: 2,
+          recursive: false,
+        });
+        if (probe === "importThrow") {
+          // Node's stack format, not the strategy's hook: the issue names the throw's line.
+          const issue = {
+            field: "source",
+            message: `loading the strategy threw: ${LATE_PROBE_THROW}`,
+            file: "late.ts",
+            line: lateProbeThrowLine(source),
+          };
+          expect(inspected.ok).toBe(false);
+          if (!inspected.ok) expect(inspected.issues[0]).toMatchObject(issue);
+          expect(analysed.ok).toBe(false);
+          if (!analysed.ok) expect(analysed.issues[0]).toMatchObject(issue);
+        } else {
+          expect(inspected.ok && inspected.inspection.description.name).toBe(LATE_PROBE_NAME);
+          expect(inspected.ok && inspected.inspection.tags.length).toBe(LATE_PROBE_TAGS);
+          expect(analysed.ok && analysed.hasBias).toBe(false);
+        }
+      }
+      // A worker that outlived its answer would have written by now; none may have.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await readdir(probeMarkers)).toEqual([]);
+      const after = await sandbox.inspect(
+        await compile({ "after.ts": minimalStrategy("AfterLateProbe") }, "after.ts"),
+      );
+      expect(after.ok && after.inspection.description.name).toBe("AfterLateProbe");
+    }, 240_000);
+  }
+
+  it("stops every worker after its answer: 20 loads in a row leave no thread behind", async () => {
+    const compiled = await compile({ "threads.ts": minimalStrategy("Threads") }, "threads.ts");
+    await sandbox.inspect(compiled);
+    const before = await threadCount();
+    for (let run = 0; run < 20; run++) {
+      const result = await sandbox.inspect(compiled);
+      expect(result.ok && result.inspection.description.name).toBe("Threads");
+    }
+    // Each worker waits for terminate() after answering: one left running is one more thread.
+    expect(await threadsSettleTo(before + 3)).toBeLessThanOrEqual(before + 3);
+  }, 120_000);
 });

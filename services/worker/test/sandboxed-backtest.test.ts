@@ -27,8 +27,15 @@ import {
   allBlocked,
   ASYNC_PROBES,
   escapeStrategySource,
+  LATE_PROBE_NAME,
+  LATE_PROBE_THROW,
+  LATE_PROBES,
+  lateEscapeStrategySource,
+  lateProbeThrowLine,
   probeReport,
   SYNC_PROBES,
+  threadCount,
+  threadsSettleTo,
 } from "../../strategy/test/escape-probes";
 import { strategiesDir } from "../../strategy/test/helpers";
 import {
@@ -411,4 +418,81 @@ export default defineStrategy({
       await limited.close();
     }
   }, 60_000);
+});
+
+// The audit after issue #5: strategy code left behind (an unhandled rejection, a finalization
+// callback) ran in the worker thread after its answer, with the thread's own realm at hand (see
+// escape-probes.ts). Each probe runs five times through describe and backtest (the old escape was
+// a race with terminate()).
+describe("strategy code cannot run in the worker thread after the sandbox answered", () => {
+  const RUNS = 5;
+  const request = () => ({
+    pairs: ["BTC/USDT"],
+    candles: {
+      "BTC/USDT": loadCandles("binance", "BTC/USDT", "5m", Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 2)),
+    },
+    config: { stakeAmount: 100, dryRunWallet: 1000, stakeCurrency: "USDT", maxOpenTrades: 1 },
+  });
+
+  for (const probe of LATE_PROBES) {
+    it(`${probe}: neither process nor fs is reached through describe or backtest (${RUNS} runs each)`, async () => {
+      const probeMarkers = path.join(scratch, `late-${probe}`);
+      mkdirSync(probeMarkers);
+      const late = async (label: string) => {
+        const source = lateEscapeStrategySource(probeMarkers, secretPath, probe, label);
+        return { source, compiled: await compile("late.ts", { "late.ts": source }) };
+      };
+      for (let run = 0; run < RUNS; run++) {
+        const { source, compiled } = await late(`describe-${run}`);
+        const described = await runner.describe(compiled);
+        const backtested = await runner.backtest((await late(`backtest-${run}`)).compiled, request());
+        if (probe === "importThrow") {
+          // Node's stack format, not the strategy's hook: the issue names the throw's line.
+          const issue = {
+            field: "source",
+            message: `loading the strategy threw: ${LATE_PROBE_THROW}`,
+            file: "late.ts",
+            line: lateProbeThrowLine(source),
+          };
+          expect(described.ok).toBe(false);
+          if (!described.ok) expect(described.issues[0]).toMatchObject(issue);
+          expect(backtested.ok).toBe(false);
+          if (!backtested.ok) expect(backtested.issues[0]).toMatchObject(issue);
+        } else {
+          expect(described.ok && described.description.name).toBe(LATE_PROBE_NAME);
+          expect(backtested.ok && backtested.run.strategy).toBe(LATE_PROBE_NAME);
+          expect(backtested.ok && backtested.run.pairs).toEqual(["BTC/USDT"]);
+        }
+      }
+      // A worker thread that outlived its answer would have written by now; none may have.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(readdirSync(probeMarkers)).toEqual([]);
+      const after = await runner.describe(
+        await compile("after.ts", {
+          "after.ts": strategyFile("sample_strategy.ts"),
+          "lib/series.ts": strategyFile("lib/series.ts"),
+        }),
+      );
+      expect(after.ok && after.description.name).toBe("SampleStrategy");
+    }, 240_000);
+  }
+
+  it("stops every worker thread after its answer: 20 describes in a row leave no thread behind", async () => {
+    const compiled = await compile("threads.ts", {
+      "threads.ts": `import { defineStrategy } from "@tradai/engine";
+export default defineStrategy({
+  name: "Threads", timeframe: "5m", stoploss: -0.1,
+  populateIndicators() {}, populateEntryTrend() {}, populateExitTrend() {},
+});
+`,
+    });
+    await runner.describe(compiled);
+    const before = await threadCount();
+    for (let run = 0; run < 20; run++) {
+      const result = await runner.describe(compiled);
+      expect(result.ok && result.description.name).toBe("Threads");
+    }
+    // Each worker thread waits for terminate() after answering: one left running is one more thread.
+    expect(await threadsSettleTo(before + 3)).toBeLessThanOrEqual(before + 3);
+  }, 120_000);
 });

@@ -123,4 +123,4 @@ function runHost(vm: typeof NodeVm, workerData: unknown, post: (message: unknown
   post(typeof answer === "string" ? answer : JSON.stringify(answer));
 }
 
-startHarness(runInRealm, runHost);
+startHarness(runInRealm, runHost, (failure) => JSON.stringify(failure));

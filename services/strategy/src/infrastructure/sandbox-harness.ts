@@ -5,8 +5,10 @@
  * - **Host** (in the sandbox worker thread): creates an empty V8 context, evaluates this same bundle
  *   inside it (the realm role), then the compiled strategy, then asks the realm to run the task.
  *   Only primitives cross into the context (the task and the candles as strings); the answer comes
- *   back as a JSON string. The host never calls a function that came from the context, never reads
- *   a property of an object that came from it and never hands it an object of its own.
+ *   back as a JSON string. The host calls no function of the context but the entry it compiled
+ *   there itself before the strategy ran, never reads a property of an object that came from it
+ *   (not even an error's `.stack`) and never hands it an object of its own. Once it has posted the
+ *   answer, the worker thread blocks until the main thread terminates it (sandbox-realm.ts).
  * - **Realm** (inside that context): the engine, the look-ahead analysis and the strategy share the
  *   context's own built-ins, so every object strategy code can reach — the frame, candle and typed
  *   arrays, errors, `require`, functions up the `caller` chain — belongs to the context, and

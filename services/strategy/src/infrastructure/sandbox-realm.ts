@@ -12,12 +12,8 @@ import type * as NodeVm from "node:vm";
 
 const STRATEGY_GLOBAL = "__tradaiStrategy";
 const ENGINE_MODULE = "@tradai/engine";
-/** Globals of the context the host sets (primitives, or the strategy's own thrown value). */
+/** The realm's entry, a global of the context the realm defines (non-writable) before the strategy runs. */
 const REALM_ENTRY = "__tradaiRealm";
-const INPUT_GLOBAL = "__tradaiInput";
-const LOAD_FAILED_GLOBAL = "__tradaiLoadFailed";
-const LOAD_ERROR_GLOBAL = "__tradaiLoadError";
-const PAYLOAD_GLOBAL = "__tradaiPayload";
 
 /**
  * The context's standard built-ins, bound as locals of the harness (its own objects, read from its
@@ -239,13 +235,10 @@ export function runInContext(
   run: ContextRun,
 ): string | { readonly ok: false; readonly issues: HarnessIssue[] } {
   // A null-prototype object as the global's backing store: with `{}`, `this.constructor` inside
-  // the context was this realm's Object (and `.constructor` again its Function).
-  const sandbox = Object.create(null) as Record<string, unknown>;
-  sandbox[INPUT_GLOBAL] = run.input;
-  sandbox[LOAD_FAILED_GLOBAL] = false;
-  sandbox[LOAD_ERROR_GLOBAL] = undefined;
-  sandbox[PAYLOAD_GLOBAL] = run.payload ?? "";
-  const context = vm.createContext(sandbox, {
+  // the context was this realm's Object (and `.constructor` again its Function). The host never
+  // touches it again: strategy code may define accessors on the context's global, and they would
+  // run on a write from here.
+  const context = vm.createContext(Object.create(null) as object, {
     name: "strategy",
     // No eval / new Function / WebAssembly compilation: only the code compiled by the service runs.
     codeGeneration: { strings: false, wasm: false },
@@ -254,7 +247,7 @@ export function runInContext(
   });
   let realm: NodeVm.Script;
   let strategy: NodeVm.Script;
-  let entry: NodeVm.Script;
+  let entry: RealmEntry;
   try {
     // Strict like the harness bundle (whose `"use strict"` banner is no directive in here).
     realm = new vm.Script(
@@ -262,12 +255,13 @@ export function runInContext(
       { filename: run.harnessFile },
     );
     strategy = new vm.Script(run.code, { filename: "strategy-bundle.js" });
-    entry = new vm.Script(
-      `${REALM_ENTRY}(${INPUT_GLOBAL}, ${LOAD_FAILED_GLOBAL}, ${LOAD_ERROR_GLOBAL}, ${PAYLOAD_GLOBAL})`,
-      {
-        filename: "sandbox-entry.js",
-      },
-    );
+    // Compiled here, in the context, before any strategy code exists: the task and the load
+    // outcome go to the realm as call arguments, never through globals the strategy could hook.
+    entry = vm.compileFunction(
+      `"use strict"; return ${REALM_ENTRY}(inputJson, loadFailed, loadError, payload);`,
+      ["inputJson", "loadFailed", "loadError", "payload"],
+      { parsingContext: context, filename: "sandbox-entry.js" },
+    ) as RealmEntry;
   } catch (error) {
     // Thrown by this realm's compiler: ours to read.
     return sandboxFailure(`the strategy script does not compile: ${(error as Error).message}`);
@@ -277,17 +271,19 @@ export function runInContext(
   } catch {
     return sandboxFailure("the sandbox failed to start");
   }
+  let loadFailed = false;
+  let loadError: unknown;
   try {
     strategy.runInContext(context);
   } catch (error) {
-    // Whatever the strategy threw goes back to the realm unread: reading it here could run
-    // strategy code (getters) with this realm's functions on the stack.
-    sandbox[LOAD_FAILED_GLOBAL] = true;
-    sandbox[LOAD_ERROR_GLOBAL] = error;
+    // Whatever the strategy threw goes back to the realm unread: reading it here (even `.stack`)
+    // could run strategy code with this realm's objects at hand.
+    loadFailed = true;
+    loadError = error;
   }
   let answer: unknown;
   try {
-    answer = entry.runInContext(context);
+    answer = entry(run.input, loadFailed, loadError, run.payload ?? "");
   } catch {
     return sandboxFailure("the strategy broke the sandbox harness (it threw out of the harness)");
   }
@@ -314,21 +310,62 @@ function hardenProcess(): void {
 }
 
 /**
- * Starts a harness bundle in its role: inside the strategy's context (no `process`) it installs
- * the realm's entry and `require`; in a worker thread it runs `host` with `node:vm`, the
- * worker's data and its port, after taking the powers off `process`.
+ * The context's `Error` as Node's stack formatting sees it: Node calls the error's context's
+ * `globalThis.Error.prepareStackTrace` whenever any code reads an error's `.stack`, with call
+ * sites built in the realm that reads it. Read from the worker's realm (its uncaught-exception
+ * handler, say), a strategy's hook got the worker's `Function` (code generation allowed, `require`
+ * in scope). So the hook is fixed to undefined and `Error` to this constructor before strategy code
+ * runs; stacks are then formatted by Node's own default.
+ */
+function lockStackFormatting(): void {
+  Object.defineProperty(Error, "prepareStackTrace", {
+    value: undefined,
+    writable: false,
+    configurable: false,
+  });
+  Object.defineProperty(globalThis, "Error", { value: Error, writable: false, configurable: false });
+}
+
+/** Never returns: the thread waits here until the main thread terminates it. */
+function waitForTermination(): never {
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+/**
+ * Starts a harness bundle in its role: inside the strategy's context (no `process`) it locks the
+ * stack formatting and installs the realm's entry and `require`; in a worker thread it runs `host`
+ * with `node:vm`, the worker's data and its port, after taking the powers off `process`.
+ *
+ * The worker thread never goes back to its event loop once strategy code has run: it posts its
+ * answer, then blocks until the main thread terminates it. Whatever the strategy left behind — an
+ * unhandled rejection, a FinalizationRegistry callback, a pending promise job — would run from
+ * there with this realm's objects at hand (an uncaught exception's `.stack` read by Node's handler).
+ * The no-op handlers are the second line: they never touch what they are given.
  */
 export function startHarness(
   realm: RealmEntry,
   host: (vm: typeof NodeVm, workerData: unknown, post: (message: unknown) => void) => void,
+  encodeFailure: (failure: ReturnType<typeof sandboxFailure>) => unknown = (failure) => failure,
 ): void {
   if (typeof process === "undefined") {
+    lockStackFormatting();
     Object.defineProperty(globalThis, REALM_ENTRY, { value: realm });
     Object.defineProperty(globalThis, "require", { value: strategyRequire });
     return;
   }
+  const ignore = () => {};
+  process.on("uncaughtException", ignore);
+  process.on("unhandledRejection", ignore);
   const vm = process.getBuiltinModule("node:vm");
   const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
   hardenProcess();
-  host(vm, workerData, (message) => parentPort?.postMessage(message));
+  const post = (message: unknown) => parentPort?.postMessage(message);
+  try {
+    host(vm, workerData, post);
+  } catch (error) {
+    // Only this realm's own errors get here (runInContext catches whatever the context throws).
+    const reason = error instanceof Error ? error.message : "unknown error";
+    post(encodeFailure(sandboxFailure(`the sandbox host failed: ${reason}`)));
+  }
+  if (parentPort !== null) waitForTermination();
 }
