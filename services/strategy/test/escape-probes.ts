@@ -193,10 +193,14 @@ export const allBlocked = (names: readonly string[]) => ({
  * directory, and runs a command that touches a marker there.
  *
  * - `rejection`: an unhandled rejection, turned into an uncaught exception by the worker's own
- *   tick processing; a big answer (a million tags, a long description) keeps the main thread busy
+ *   tick processing; a big answer (60 000 tags, a long description) keeps the main thread busy
  *   before it terminates the worker.
  * - `finalization`: a FinalizationRegistry callback that throws, after enough allocation for the
- *   registered objects to be collected; a million tags as the big answer.
+ *   registered objects to be collected; 60 000 tags as the big answer.
+ *
+ * The big answers stay just under the 1 MiB answer budget of inspect / describe
+ * (sandbox-protocol.ts): a bigger one is refused in the worker, so this is as long as a strategy
+ * can keep the main thread busy now (a million tags and a 10 MB description before the budget).
  * - `importThrow`: a throw at import with the hook set: the thrown error goes back to the realm
  *   unread by the worker; its stack is Node's own format (the strategy cannot restyle it), so the
  *   issue names the throw's line.
@@ -207,7 +211,7 @@ export type LateProbe = (typeof LATE_PROBES)[number];
 /** Name of the strategy in lateEscapeStrategySource, and the text of its import-time throw. */
 export const LATE_PROBE_NAME = "LateProbe";
 export const LATE_PROBE_THROW = "thrown at import";
-export const LATE_PROBE_TAGS = 1_000_000;
+export const LATE_PROBE_TAGS = 60_000;
 
 export function lateEscapeStrategySource(
   markers: string,
@@ -227,7 +231,7 @@ for (let index = 0; index < 300; index++) new Array(100_000).fill(index);`,
     importThrow: "",
   }[probe];
   // What made the race most often go the strategy's way before the fix: the finalization variant
-  // keeps to the plain hook and a million tags (a global `Error` swapped for a getter, or a long
+  // keeps to the plain hook and many tags (a global `Error` swapped for a getter, or a long
   // description, made its old escape rarer).
   const bigAnswer = probe !== "importThrow";
   const swapError = probe !== "finalization";
@@ -265,7 +269,7 @@ ${trigger}
 export const tags = ${bigAnswer ? `Array.from({ length: ${LATE_PROBE_TAGS} }, (_, index) => "tag" + index)` : "[]"};
 export default defineStrategy({
   name: ${JSON.stringify(LATE_PROBE_NAME)},
-  description: ${longDescription ? `"x".repeat(10_000_000)` : `""`},
+  description: ${longDescription ? `"x".repeat(200_000)` : `""`},
   timeframe: "5m",
   stoploss: -0.1,
   populateIndicators: (frame) => frame,

@@ -14,12 +14,14 @@
 import * as engine from "@tradai/engine";
 import type { BacktestHarnessInput, BacktestHarnessOutput, BacktestRealmInput } from "./backtest-protocol";
 import { CANDLE_COLUMNS, taggedJson } from "./backtest-protocol";
+import { ANSWER_BUDGET_CHARS, oversizedAnswerMessage } from "./sandbox-protocol";
 import {
   errorIssues,
   HarnessFailure,
   loadedStrategy,
   realmEntry,
   runInContext,
+  sandboxFailure,
   startHarness,
 } from "./sandbox-realm";
 import type * as NodeVm from "node:vm";
@@ -119,7 +121,12 @@ function runHost(vm: typeof NodeVm, workerData: unknown, post: (message: unknown
     input: json,
     payload,
   });
-  // The answer goes to the main thread as the string it is (parsed and checked there).
+  // The answer goes to the main thread as the string it is (parsed and checked there), unless it
+  // is over its budget: a forged giant answer must not reach the main thread's parser.
+  if (typeof answer === "string" && answer.length > ANSWER_BUDGET_CHARS[input.task]) {
+    post(JSON.stringify(sandboxFailure(oversizedAnswerMessage(input.task, answer.length))));
+    return;
+  }
   post(typeof answer === "string" ? answer : JSON.stringify(answer));
 }
 

@@ -24,6 +24,7 @@ import * as engine from "@tradai/engine";
 import type { CandleSeries } from "@tradai/engine";
 import { analyzeLookahead } from "../core/lookahead-analysis";
 import type { HarnessInput, HarnessOutput, HarnessRealmInput } from "./sandbox-protocol";
+import { ANSWER_BUDGET_CHARS, oversizedAnswerMessage } from "./sandbox-protocol";
 import {
   decodeSeries,
   encodeSeries,
@@ -148,6 +149,11 @@ function runHost(vm: typeof NodeVm, workerData: unknown, post: (message: unknown
   });
   if (typeof answer !== "string") {
     post(answer);
+    return;
+  }
+  // A forged giant answer is refused before it is parsed here or cloned to the main thread.
+  if (answer.length > ANSWER_BUDGET_CHARS[input.task]) {
+    post(sandboxFailure(oversizedAnswerMessage(input.task, answer.length)));
     return;
   }
   let output: HarnessOutput;

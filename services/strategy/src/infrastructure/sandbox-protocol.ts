@@ -61,3 +61,32 @@ export type HarnessOutput =
       readonly samplesTested: number;
     }
   | { readonly ok: false; readonly issues: HarnessIssue[] };
+
+/**
+ * Budgets for what a sandbox answers. The answer is written next to strategy code, which can
+ * forge it (replace the context's JSON.stringify): without a budget, a strategy could make the
+ * service parse a string of hundreds of MB, or map thousands of issues to source lines, on the
+ * main thread. Worker hosts refuse longer answers before posting; the main thread checks again
+ * before parsing anything.
+ */
+export const ANSWER_BUDGET_CHARS = {
+  /** A description (+ tags) or a list of issues: small. */
+  inspect: 1024 * 1024,
+  describe: 1024 * 1024,
+  /** Findings per column: small, but a wide frame has many columns. */
+  analyze: 16 * 1024 * 1024,
+  /** A whole run (trades with their orders, locks, closes per pair): large, but bounded. */
+  backtest: 256 * 1024 * 1024,
+} as const;
+
+/** Most issues one answer may carry. */
+export const MAX_HARNESS_ISSUES = 50;
+/** Longest field / message / expected / found of an issue, in characters. */
+export const MAX_ISSUE_TEXT_CHARS = 4 * 1024;
+/** Longest stack of an issue, in characters. */
+export const MAX_ISSUE_STACK_CHARS = 64 * 1024;
+
+/** The failure a host posts instead of an answer over its budget. */
+export function oversizedAnswerMessage(task: keyof typeof ANSWER_BUDGET_CHARS, length: number): string {
+  return `the sandbox answer to ${task} is ${length} characters long, expected at most ${ANSWER_BUDGET_CHARS[task]}; the strategy tampered with its harness`;
+}

@@ -8,6 +8,7 @@
 import * as engine from "@tradai/engine";
 import type { CandleSeries, Strategy } from "@tradai/engine";
 import type { EncodedSeries, HarnessIssue } from "./sandbox-protocol";
+import { MAX_HARNESS_ISSUES, MAX_ISSUE_STACK_CHARS, MAX_ISSUE_TEXT_CHARS } from "./sandbox-protocol";
 import type * as NodeVm from "node:vm";
 
 const STRATEGY_GLOBAL = "__tradaiStrategy";
@@ -173,6 +174,35 @@ export function decodeSeries(encoded: EncodedSeries): CandleSeries {
  * string, if any), its answer as a JSON string out (`{ ok: false, issues }` for anything thrown).
  * `serialize` writes the answer (default JSON.stringify).
  */
+const clip = (text: string, limit: number) =>
+  text.length <= limit ? text : `${text.slice(0, limit - 32)}... (${text.length - limit + 32} more)`;
+
+/**
+ * Issues within the answer checks' budgets (sandbox-protocol.ts): at most MAX_HARNESS_ISSUES, the
+ * last one saying how many more there were, and every text clipped. An honest harness never
+ * trips the main thread's check for forged answers.
+ */
+export function boundIssues(issues: readonly HarnessIssue[]): HarnessIssue[] {
+  const kept =
+    issues.length <= MAX_HARNESS_ISSUES
+      ? issues
+      : [
+          ...issues.slice(0, MAX_HARNESS_ISSUES - 1),
+          {
+            field: "source",
+            message: `${issues.length - MAX_HARNESS_ISSUES + 1} more issues not shown`,
+          },
+        ];
+  return kept.map((issue) => ({
+    field: clip(issue.field, MAX_ISSUE_TEXT_CHARS),
+    message: clip(issue.message, MAX_ISSUE_TEXT_CHARS),
+    ...(issue.expected === undefined ? {} : { expected: clip(issue.expected, MAX_ISSUE_TEXT_CHARS) }),
+    ...(issue.found === undefined ? {} : { found: clip(issue.found, MAX_ISSUE_TEXT_CHARS) }),
+    ...(issue.stack === undefined ? {} : { stack: clip(issue.stack, MAX_ISSUE_STACK_CHARS) }),
+    ...(issue.locateField === undefined ? {} : { locateField: issue.locateField }),
+  }));
+}
+
 export function realmEntry(
   runTask: (inputJson: string, payload: string) => unknown,
   serialize: (output: unknown) => string = (output) => JSON.stringify(output),
@@ -186,8 +216,8 @@ export function realmEntry(
     } catch (error) {
       output =
         error instanceof HarnessFailure
-          ? { ok: false, issues: error.issues }
-          : { ok: false, issues: errorIssues(error, "source", "the sandbox failed") };
+          ? { ok: false, issues: boundIssues(error.issues) }
+          : { ok: false, issues: boundIssues(errorIssues(error, "source", "the sandbox failed")) };
     }
     return serialize(output);
   };

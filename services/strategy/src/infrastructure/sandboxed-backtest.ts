@@ -11,8 +11,8 @@ import type { BacktestConfig, BacktestRunResult, CandleSeries, StrategyDescripti
 import type { CompiledStrategy } from "../core/strategy-sandbox";
 import type { ValidationIssue } from "../core/validation-issue";
 import { taggedJson, type BacktestHarnessInput } from "./backtest-protocol";
-import type { HarnessIssue } from "./sandbox-protocol";
-import { bundleHarnessAt, isHarnessIssue, toValidationIssue } from "./worker-strategy-sandbox";
+import { ANSWER_BUDGET_CHARS, type HarnessIssue } from "./sandbox-protocol";
+import { bundleHarnessAt, issuesDefect, toValidationIssue } from "./worker-strategy-sandbox";
 
 export interface SandboxedBacktestOptions {
   /** Longest a load + describe may take; default 10 000 ms. */
@@ -106,7 +106,7 @@ function runDefect(run: unknown): string | undefined {
 }
 
 /** The realm's answer, parsed and checked (strategy code can forge it; it must not break us). */
-function checkAnswer(
+export function checkAnswer(
   message: unknown,
   task: "describe" | "backtest",
 ): { ok: true; value: unknown } | { ok: false; issues: HarnessIssue[] } {
@@ -122,6 +122,11 @@ function checkAnswer(
     ],
   });
   if (typeof message !== "string") return malformed(typeof message);
+  // Refused before any parse: a forged giant answer would be parsed on this (the main) thread.
+  if (message.length > ANSWER_BUDGET_CHARS[task])
+    return malformed(
+      `an answer of ${message.length} characters, expected at most ${ANSWER_BUDGET_CHARS[task]}`,
+    );
   let value: unknown;
   try {
     value = taggedJson.parse(message);
@@ -131,9 +136,9 @@ function checkAnswer(
   if (!isRecord(value)) return malformed(typeof value);
   if (value["ok"] === false) {
     const issues = value["issues"];
-    if (!Array.isArray(issues) || issues.length === 0 || !issues.every(isHarnessIssue))
-      return malformed("issues that are not {field, message} objects");
-    return { ok: false, issues };
+    const defect = issuesDefect(issues);
+    if (defect !== undefined) return malformed(defect);
+    return { ok: false, issues: issues as HarnessIssue[] };
   }
   if (value["ok"] !== true || value["task"] !== task) return malformed(`task ${String(value["task"])}`);
   if (task === "describe") {

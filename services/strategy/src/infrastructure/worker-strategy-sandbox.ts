@@ -18,6 +18,7 @@ import type {
 } from "../core/strategy-sandbox";
 import type { ValidationIssue } from "../core/validation-issue";
 import type { HarnessInput, HarnessIssue, HarnessOutput, HarnessTask } from "./sandbox-protocol";
+import { MAX_HARNESS_ISSUES, MAX_ISSUE_STACK_CHARS, MAX_ISSUE_TEXT_CHARS } from "./sandbox-protocol";
 import { createSourceMapReader } from "./source-map";
 
 export interface WorkerStrategySandboxOptions {
@@ -94,6 +95,28 @@ export function isHarnessIssue(value: unknown): value is HarnessIssue {
 }
 
 /**
+ * Why a forged answer's issue list is refused, or undefined: not a non-empty list of issues, more
+ * than MAX_HARNESS_ISSUES of them, or texts over budget (each issue costs the main thread a source
+ * lookup, so an unbounded list would block it).
+ */
+export function issuesDefect(issues: unknown): string | undefined {
+  if (!Array.isArray(issues) || issues.length === 0) return "issues that are not a non-empty list";
+  if (issues.length > MAX_HARNESS_ISSUES)
+    return `${issues.length} issues, expected at most ${MAX_HARNESS_ISSUES}`;
+  for (const issue of issues) {
+    if (!isHarnessIssue(issue)) return "issues that are not {field, message} objects";
+    for (const key of ["field", "message", "expected", "found"] as const) {
+      const text = issue[key];
+      if (text !== undefined && text.length > MAX_ISSUE_TEXT_CHARS)
+        return `an issue ${key} of ${text.length} characters, expected at most ${MAX_ISSUE_TEXT_CHARS}`;
+    }
+    if (issue.stack !== undefined && issue.stack.length > MAX_ISSUE_STACK_CHARS)
+      return `an issue stack of ${issue.stack.length} characters, expected at most ${MAX_ISSUE_STACK_CHARS}`;
+  }
+  return undefined;
+}
+
+/**
  * The worker's answer, checked: strategy code runs in the same V8 context as the harness that
  * writes it, so a hostile strategy can forge it (it can only misdescribe itself, but its name
  * becomes a path in the registry and its shape must not break the service).
@@ -113,9 +136,9 @@ function checkHarnessOutput(value: unknown, task: HarnessTask["task"]): HarnessO
   if (!isRecord(value)) return malformed(typeof value);
   if (value["ok"] === false) {
     const issues = value["issues"];
-    if (!Array.isArray(issues) || issues.length === 0 || !issues.every(isHarnessIssue))
-      return malformed("issues that are not {field, message} objects");
-    return { ok: false, issues };
+    const defect = issuesDefect(issues);
+    if (defect !== undefined) return malformed(defect);
+    return { ok: false, issues: issues as HarnessIssue[] };
   }
   if (value["ok"] !== true || value["task"] !== task) return malformed(`task ${String(value["task"])}`);
   if (task === "inspect") {
@@ -151,22 +174,63 @@ function checkHarnessOutput(value: unknown, task: HarnessTask["task"]): HarnessO
 
 const STACK_FRAME = /strategy-bundle\.js:(\d+):(\d+)/;
 
-function lineOf(source: string, index: number): number {
-  let line = 1;
-  for (let position = 0; position < index; position++) if (source.charCodeAt(position) === 10) line += 1;
-  return line;
+/** Where each line of a source starts, for line lookups by binary search. */
+function lineStarts(source: string): number[] {
+  const starts = [0];
+  for (let index = source.indexOf("\n"); index !== -1; index = source.indexOf("\n", index + 1))
+    starts.push(index + 1);
+  return starts;
+}
+
+function lineOf(starts: readonly number[], index: number): number {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((starts[middle] as number) <= index) low = middle;
+    else high = middle - 1;
+  }
+  return low + 1;
+}
+
+/** Per compiled strategy: its entry's line index and the lines found per field (computed once). */
+interface SourceIndex {
+  readonly source: string;
+  readonly starts: number[];
+  readonly fields: Map<string, number | undefined>;
+}
+const sourceIndexes = new WeakMap<CompiledStrategy, SourceIndex>();
+
+function sourceIndexOf(compiled: CompiledStrategy): SourceIndex {
+  let index = sourceIndexes.get(compiled);
+  if (index === undefined) {
+    const source = compiled.sources[compiled.entry] ?? "";
+    index = { source, starts: lineStarts(source), fields: new Map() };
+    sourceIndexes.set(compiled, index);
+  }
+  return index;
 }
 
 /** Best line for a strategy field ("stoploss", "parameters.buyRsi.default", "populateEntryTrend"). */
-function locateField(source: string, field: string): number | undefined {
+function locateField(index: SourceIndex, field: string): number | undefined {
+  if (index.fields.has(field)) return index.fields.get(field);
+  const { source, starts } = index;
+  let line: number | undefined;
   const parts = field.split(".").filter((part) => !/^\d+$/.test(part));
   for (const part of [...parts].reverse()) {
     if (part === "default" || part === "low" || part === "high") continue;
     const match = new RegExp(`\\b${part.replace(/[^A-Za-z0-9_]/g, "")}\\s*[:(]`).exec(source);
-    if (match !== null) return lineOf(source, match.index);
+    if (match !== null) {
+      line = lineOf(starts, match.index);
+      break;
+    }
   }
-  const anchor = /defineStrategy\s*\(|export\s+default/.exec(source);
-  return anchor === null ? undefined : lineOf(source, anchor.index);
+  if (line === undefined) {
+    const anchor = /defineStrategy\s*\(|export\s+default/.exec(source);
+    line = anchor === null ? undefined : lineOf(starts, anchor.index);
+  }
+  index.fields.set(field, line);
+  return line;
 }
 
 /** A harness issue as a ValidationIssue on the strategy's source (stack mapped through the source map). */
@@ -189,7 +253,7 @@ export function toValidationIssue(compiled: CompiledStrategy, issue: HarnessIssu
     }
   }
   if (issue.locateField === true || issue.field === "default export") {
-    const line = locateField(compiled.sources[compiled.entry] ?? "", issue.field);
+    const line = locateField(sourceIndexOf(compiled), issue.field);
     if (line !== undefined) return { ...base, line };
   }
   return base;
