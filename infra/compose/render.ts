@@ -170,6 +170,9 @@ function renderService(topology: Topology, name: ServiceName): string[] {
   if ((layout.volumes ?? []).length > 0) {
     lines.push("    volumes:", ...(layout.volumes ?? []).map((volume) => `      - ${volume}`));
   }
+  // The same memory the task definitions and pods get: a container limit is also what bounds a
+  // strategy sandbox's memory outside the V8 heap (services/strategy/README.md, "Isolation").
+  lines.push(`    mem_limit: ${service.memory}m`);
   if (service.port !== null && service.healthPath !== null) {
     const url = `http://127.0.0.1:${service.port}${service.healthPath}`;
     const test =

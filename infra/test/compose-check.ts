@@ -25,6 +25,8 @@ export interface ComposePort {
 }
 
 export interface ComposeService {
+  /** Bytes, as `docker compose config` prints a `mem_limit`. */
+  mem_limit?: string | number;
   image?: string;
   profiles?: string[];
   command?: string[];
@@ -149,6 +151,13 @@ export function checkComposeAgainstTopology(project: ComposeProject, topology: T
           `${where}: expected ${portVariable}=${service.port}, got ${environment[portVariable] ?? "unset"}`,
         );
       }
+    }
+    // Same memory as the ECS task and the pod: it also bounds a strategy sandbox outside the V8 heap.
+    const memoryBytes = service.memory * 1024 * 1024;
+    if (Number(compose.mem_limit) !== memoryBytes) {
+      issues.push(
+        `${where}: expected mem_limit ${service.memory}m (${memoryBytes} bytes), got ${compose.mem_limit ?? "none"}`,
+      );
     }
     if (service.healthPath !== null && service.port !== null) {
       const url = `127.0.0.1:${service.port}${service.healthPath}`;
