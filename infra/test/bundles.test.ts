@@ -138,57 +138,38 @@ describe("service bundles (the Dockerfiles' esbuild step)", () => {
     for (const result of results) expect(result).toMatch(/: (200|503)$/);
   }, 60_000);
 
-  it("ships the strategy sandbox harness so the service can bundle it at run time", async () => {
-    const harness = "services/strategy/src/infrastructure/sandbox-harness.ts";
-    if (!existsSync(path.join(REPO_ROOT, harness))) return;
-    const options = dockerfileBuild(SERVICES["strategy-service"].dockerfile, harness);
-    expect(options.outfile).toBe("/out/dist/sandbox-harness.ts");
-    const prebundled = path.join(scratch, "strategy-harness", "sandbox-harness.ts");
-    await build({
-      entryPoints: [path.join(REPO_ROOT, harness)],
-      bundle: true,
-      ...options,
-      outfile: prebundled,
-      logLevel: "silent",
-    });
-    // What worker-strategy-sandbox.ts does with the file beside the bundle.
-    const again = await build({
-      entryPoints: [prebundled],
-      bundle: true,
-      write: false,
-      format: "iife",
-      platform: "node",
-      target: "node20",
-      logLevel: "silent",
-    });
-    expect(again.outputFiles[0]?.text.length ?? 0).toBeGreaterThan(1000);
-  }, 60_000);
-
-  it("ships the backtest sandbox harness so the worker can bundle it at run time", async () => {
-    const harness = "services/strategy/src/infrastructure/backtest-harness.ts";
-    if (!existsSync(path.join(REPO_ROOT, harness))) return;
-    const options = dockerfileBuild(SERVICES["strategy-container"].dockerfile, harness);
-    expect(options.outfile).toBe("/out/dist/backtest-harness.ts");
-    const prebundled = path.join(scratch, "backtest-harness", "backtest-harness.ts");
-    await build({
-      entryPoints: [path.join(REPO_ROOT, harness)],
-      bundle: true,
-      ...options,
-      outfile: prebundled,
-      logLevel: "silent",
-    });
-    // What sandboxed-backtest.ts (bundleHarnessAt) does with the file beside the bundle.
-    const again = await build({
-      entryPoints: [prebundled],
-      bundle: true,
-      write: false,
-      format: "iife",
-      platform: "node",
-      target: "node20",
-      logLevel: "silent",
-    });
-    const text = again.outputFiles[0]?.text ?? "";
-    expect(text).toContain("runBacktest");
-    expect(text.length).toBeGreaterThan(1000);
-  }, 60_000);
+  it.each([
+    // The strategy service bundles it in worker-strategy-sandbox.ts; the worker in sandboxed-backtest.ts.
+    { service: "strategy-service", harness: "sandbox-harness", contains: "populateIndicators" },
+    { service: "strategy-container", harness: "backtest-harness", contains: "runBacktest" },
+  ] as const)(
+    "ships $harness in the $service image so it can be bundled at run time",
+    async ({ service, harness, contains }) => {
+      const source = `services/strategy/src/infrastructure/${harness}.ts`;
+      const options = dockerfileBuild(SERVICES[service].dockerfile, source);
+      expect(options.outfile).toBe(`/out/dist/${harness}.ts`);
+      const prebundled = path.join(scratch, harness, `${harness}.ts`);
+      await build({
+        entryPoints: [path.join(REPO_ROOT, source)],
+        bundle: true,
+        ...options,
+        outfile: prebundled,
+        logLevel: "silent",
+      });
+      // What bundleHarnessAt does with the file beside the service's bundle.
+      const again = await build({
+        entryPoints: [prebundled],
+        bundle: true,
+        write: false,
+        format: "iife",
+        platform: "node",
+        target: "node20",
+        logLevel: "silent",
+      });
+      const text = again.outputFiles[0]?.text ?? "";
+      expect(text).toContain(contains);
+      expect(text.length).toBeGreaterThan(1000);
+    },
+    60_000,
+  );
 });

@@ -10,13 +10,13 @@ import {
   passStateMachine,
   uniqueName,
 } from "../../../test/support/moto-fixtures";
-import type { BacktestConfig } from "../src/core/backtest-job";
 import {
   createEcsSubmitter,
   createSqsSubmitter,
   createStepFunctionsSubmitter,
 } from "../src/infrastructure/cloud-submitters";
 import { ExecutorFactory, missingSettings } from "../src/infrastructure/executor-factory";
+import { testBacktestConfig } from "./support/backtest-config-fixture";
 
 /** A state machine whose executions keep RUNNING (a long Wait state), to be stopped. */
 async function waitStateMachine(aws: ReturnType<typeof motoClients>): Promise<string> {
@@ -27,20 +27,13 @@ async function waitStateMachine(aws: ReturnType<typeof motoClients>): Promise<st
   });
 }
 
-const config: BacktestConfig = {
+const config = testBacktestConfig({
   strategy: "ema_cross",
   strategy_version: "abc123",
-  exchange: "binance",
   pairs: ["BTC/USDT", "ETH/USDT"],
-  timeframe: "5m",
-  timerange: "20250101-20250201",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
   max_open_trades: 2,
   params: { fast: 12 },
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+});
 const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const logger = createLogger({ service: "test", level: "silent" });
 

@@ -7,24 +7,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLogger, loadConfig } from "@tradai/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BacktestConfig } from "../src/core/backtest-job";
 import { backtestConfigSchema } from "../src/infrastructure/backtest-config";
 import { ExecutorFactory, executorSettingsFrom } from "../src/infrastructure/executor-factory";
+import { testBacktestConfig } from "./support/backtest-config-fixture";
 
-const config: BacktestConfig = {
-  strategy: "noop",
-  strategy_version: "v1",
-  exchange: "binance",
-  pairs: ["BTC/USDT"],
-  timeframe: "5m",
-  timerange: "20250101-20250201",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
-  max_open_trades: 1,
-  params: {},
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+const config = testBacktestConfig({ strategy_version: "v1" });
 
 /** A Docker Engine API stand-in on a unix socket: records create requests; containers exit 0. */
 async function startEngine(socketPath: string) {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { createLogger } from "@tradai/common";
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { BacktestConfig, BacktestJob } from "../src/core/backtest-job";
+import type { BacktestJob } from "../src/core/backtest-job";
 import type { WorkflowStateRepository } from "../src/core/workflow-state-repository";
 import {
   createBacktestApplication,
@@ -17,23 +17,11 @@ import {
 } from "../src/infrastructure/backtest-application";
 import { ExecutorMode, LocalExecutionMode } from "../src/core/backtest-job-submitter";
 import { createSqliteWorkflowStateRepository } from "../src/infrastructure/sqlite-workflow-state-repository";
+import { testBacktestConfig } from "./support/backtest-config-fixture";
 
 const redisUrl = process.env.TRADAI_TEST_REDIS_URL;
 const logger = createLogger({ service: "test", level: "silent" });
-const config: BacktestConfig = {
-  strategy: "noop",
-  strategy_version: "",
-  exchange: "binance",
-  pairs: ["BTC/USDT"],
-  timeframe: "5m",
-  timerange: "20250101-20250201",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
-  max_open_trades: 1,
-  params: {},
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+const config = testBacktestConfig();
 
 describe.runIf(redisUrl)("QUEUE jobs failed or lost by BullMQ (real Redis)", () => {
   let dir: string;

@@ -10,7 +10,6 @@ import {
   createLocalSubprocessSubmitter,
   createQueueSubmitter,
   createSqliteWorkflowStateRepository,
-  type BacktestConfig,
   type BacktestJob,
   type BacktestJobSubmitter,
   type WorkflowStateRepository,
@@ -23,23 +22,11 @@ import { motoClients, motoUrl, uniqueName } from "../../../test/support/moto-fix
 import { repoRoot, runEntry } from "../../../test/support/spawn-service";
 import { createBacktestService } from "../../backtest/src/core/backtest-service";
 import { workerEnv as serviceWorkerEnv } from "../../backtest/src/infrastructure/worker-env";
+import { testBacktestConfig } from "../../backtest/test/support/backtest-config-fixture";
 
 const workerEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src/main.ts");
 const logger = createLogger({ service: "test", level: "silent" });
-const config: BacktestConfig = {
-  strategy: "noop",
-  strategy_version: "",
-  exchange: "binance",
-  pairs: ["BTC/USDT"],
-  timeframe: "5m",
-  timerange: "20250101-20250201",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
-  max_open_trades: 1,
-  params: {},
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+const config = testBacktestConfig();
 
 let dir: string;
 let repository: WorkflowStateRepository;

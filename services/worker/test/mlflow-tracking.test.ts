@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createSqliteWorkflowStateRepository, type BacktestConfig } from "@tradai/backtest";
+import { createSqliteWorkflowStateRepository } from "@tradai/backtest";
 import { createLogger } from "@tradai/common";
 import { candlesFromRows, sampleStrategy, type CandleSeries } from "@tradai/engine";
 import { createMlflowClient } from "@tradai/mlflow";
@@ -23,6 +23,7 @@ import { createMlflowRunTracker } from "../src/infrastructure/mlflow-run-tracker
 import { createResultStore } from "@tradai/backtest";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
+import { testBacktestConfig } from "../../backtest/test/support/backtest-config-fixture";
 
 const mlflowUrl = process.env.TRADAI_TEST_MLFLOW_URL;
 const logger = createLogger({ service: "test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -43,21 +44,7 @@ function seedCandles(): CandleSeries {
   return candlesFromRows(rows);
 }
 
-const config: BacktestConfig = {
-  strategy: "SampleStrategy",
-  strategy_version: "v-test",
-  exchange: "binance",
-  pairs: ["BTC/USDT"],
-  timeframe: "5m",
-  timerange: "20250101-20250201",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
-  max_open_trades: 1,
-  fee: 0.001,
-  params: {},
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+const config = testBacktestConfig({ strategy: "SampleStrategy", strategy_version: "v-test", fee: 0.001 });
 
 describe.runIf(mlflowUrl)("MLflow tracking of backtests", () => {
   const repository = createSqliteWorkflowStateRepository({ path: path.join(dir, "state.db") });

@@ -11,7 +11,6 @@ import { gunzipSync } from "node:zlib";
 import {
   createResultStore,
   createSqliteWorkflowStateRepository,
-  type BacktestConfig,
   type WorkflowStateRepository,
 } from "@tradai/backtest";
 import { createLogger } from "@tradai/common";
@@ -25,23 +24,10 @@ import { createJobRunner } from "../src/core/job-runner";
 import { createMlflowOutbox, createOutboxStore } from "../src/infrastructure/mlflow-outbox";
 import { createMlflowRunTracker } from "../src/infrastructure/mlflow-run-tracker";
 import { drainBeforeExit, oneShotTraceParent, runOneShotJob } from "../src/infrastructure/one-shot-job";
+import { testBacktestConfig } from "../../backtest/test/support/backtest-config-fixture";
 
 const logger = createLogger({ service: "test", level: "silent" });
-const config: BacktestConfig = {
-  strategy: "SampleStrategy",
-  strategy_version: "v-test",
-  exchange: "binance",
-  pairs: ["BTC/USDT"],
-  timeframe: "5m",
-  timerange: "20250101-20250201",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
-  max_open_trades: 1,
-  fee: 0.001,
-  params: {},
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+const config = testBacktestConfig({ strategy: "SampleStrategy", strategy_version: "v-test", fee: 0.001 });
 
 let dir: string;
 let repository: WorkflowStateRepository;

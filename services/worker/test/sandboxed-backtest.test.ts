@@ -46,6 +46,7 @@ import {
 } from "../src/core/backtest-work";
 import { createJobRunner, type WorkResult } from "../src/core/job-runner";
 import { loadSandboxedStrategy } from "../src/infrastructure/service-loaders";
+import { testBacktestConfig } from "../../backtest/test/support/backtest-config-fixture";
 
 const logger = createLogger({ service: "test", level: "silent" });
 const compiler = createEsbuildStrategyCompiler();
@@ -82,21 +83,13 @@ async function compile(entry: string, files: Record<string, string>): Promise<Co
   return compiled.compiled;
 }
 
-const baseConfig: BacktestConfig = {
+const baseConfig = testBacktestConfig({
   strategy: "S",
   strategy_version: "v1",
-  exchange: "binance",
-  pairs: ["BTC/USDT"],
-  timeframe: "5m",
   timerange: "20240101-20240401",
-  stake_amount: 100,
-  dry_run_wallet: 1000,
   max_open_trades: 2,
   fee: 0.001,
-  params: {},
-  stake_currency: "USDT",
-  timeframe_detail: "",
-};
+});
 
 /** Runs one job's work; returns the work's result and the exact JSON the result store wrote. */
 async function runJob(
